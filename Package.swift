@@ -1,0 +1,49 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Occam",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "occam", targets: ["occam"]),
+        .library(name: "OccamTensor", targets: ["OccamTensor"]),
+        .library(name: "OccamAutograd", targets: ["OccamAutograd"]),
+        .library(name: "OccamData", targets: ["OccamData"]),
+        .library(name: "OccamExperiments", targets: ["OccamExperiments"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .target(name: "OccamTensor", dependencies: ["COpenBLAS"]),
+        .target(name: "OccamAutograd", dependencies: ["OccamTensor"]),
+        .target(name: "OccamData", dependencies: ["OccamTensor", "CZlib"]),
+        .target(name: "OccamExperiments", dependencies: ["OccamTensor", "OccamAutograd", "OccamData"]),
+        .executableTarget(
+            name: "occam",
+            dependencies: [
+                "OccamExperiments", "OccamData", "OccamTensor", "COpenBLAS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "OccamBenchmarks",
+            dependencies: ["OccamTensor", "OccamAutograd", "COpenBLAS"],
+            path: "Benchmarks/OccamBenchmarks"
+        ),
+        .testTarget(
+            name: "OccamTests",
+            dependencies: ["OccamTensor", "OccamAutograd", "OccamData", "OccamExperiments"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,187 @@
+import COpenBLAS
+import Foundation
+
+/// The element types a `Tensor` can hold: `Float` and `Double`.
+///
+/// Each conformance provides scalar math and bulk kernels. The kernels are written once, generically, in
+/// `ElementwiseKernels.swift` and `LinearAlgebraKernels.swift`; the conformances below instantiate them for
+/// their concrete type inside this module, so the hot loops are specialized and vectorized, and generic code
+/// elsewhere pays one dynamic dispatch per tensor operation, not per element.
+public protocol TensorScalar: BinaryFloatingPoint, Codable, Sendable, LosslessStringConvertible
+where Self.RawSignificand: FixedWidthInteger {
+    /// A short name for output and file metadata: "float32" or "float64".
+    static var precisionName: String { get }
+
+    static func exp(_ x: Self) -> Self
+    static func log(_ x: Self) -> Self
+    static func tanh(_ x: Self) -> Self
+    static func pow(_ x: Self, _ y: Self) -> Self
+    static func sin(_ x: Self) -> Self
+    static func cos(_ x: Self) -> Self
+
+    /// y[i] = op(x[i]) for i in 0..<count.
+    static func unaryKernel(
+        _ op: UnaryOperation, _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, count: Int)
+
+    /// z[i] = op(a[i * aStride], b[i * bStride]) for i in 0..<count; strides are 0 or 1.
+    static func binaryKernel(
+        _ op: BinaryOperation, _ a: UnsafePointer<Self>, aStride: Int, _ b: UnsafePointer<Self>, bStride: Int,
+        _ z: UnsafeMutablePointer<Self>, count: Int)
+
+    /// The sum of `count` contiguous elements.
+    static func sumKernel(_ x: UnsafePointer<Self>, count: Int) -> Self
+
+    /// C = alpha * op(A) * op(B) + beta * C on row-major matrices (cblas_?gemm).
+    static func gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Self,
+        _ a: UnsafePointer<Self>, lda: Int, _ b: UnsafePointer<Self>, ldb: Int, beta: Self,
+        _ c: UnsafeMutablePointer<Self>, ldc: Int)
+
+    /// LAPACKE_?potrf, row-major, lower triangle. Returns LAPACK's info.
+    static func potrf(n: Int, _ a: UnsafeMutablePointer<Self>, lda: Int) -> Int32
+    /// LAPACKE_?potrs, row-major, lower factor. Returns LAPACK's info.
+    static func potrs(
+        n: Int, nrhs: Int, _ l: UnsafePointer<Self>, lda: Int, _ b: UnsafeMutablePointer<Self>, ldb: Int
+    ) -> Int32
+    /// LAPACKE_?syevd, row-major, eigenvectors wanted, lower triangle. Returns LAPACK's info.
+    static func syevd(n: Int, _ a: UnsafeMutablePointer<Self>, lda: Int, _ w: UnsafeMutablePointer<Self>) -> Int32
+    /// LAPACKE_?gesdd, row-major, thin SVD (jobz = "S"). Returns LAPACK's info.
+    static func gesdd(
+        m: Int, n: Int, _ a: UnsafeMutablePointer<Self>, lda: Int, _ s: UnsafeMutablePointer<Self>,
+        _ u: UnsafeMutablePointer<Self>, ldu: Int, _ vt: UnsafeMutablePointer<Self>, ldvt: Int
+    ) -> Int32
+}
+
+extension Float: TensorScalar {
+    public static var precisionName: String { "float32" }
+    @inline(__always) public static func exp(_ x: Float) -> Float { Foundation.expf(x) }
+    @inline(__always) public static func log(_ x: Float) -> Float { Foundation.logf(x) }
+    @inline(__always) public static func tanh(_ x: Float) -> Float { Foundation.tanhf(x) }
+    @inline(__always) public static func pow(_ x: Float, _ y: Float) -> Float { Foundation.powf(x, y) }
+    @inline(__always) public static func sin(_ x: Float) -> Float { Foundation.sinf(x) }
+    @inline(__always) public static func cos(_ x: Float) -> Float { Foundation.cosf(x) }
+
+    public static func unaryKernel(
+        _ op: UnaryOperation, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int
+    ) {
+        inParallelChunks(count) { start, end in applyUnary(op, x + start, y + start, count: end - start) }
+    }
+
+    public static func binaryKernel(
+        _ op: BinaryOperation, _ a: UnsafePointer<Float>, aStride: Int, _ b: UnsafePointer<Float>, bStride: Int,
+        _ z: UnsafeMutablePointer<Float>, count: Int
+    ) {
+        inParallelChunks(count) { start, end in
+            applyBinary(op, a + start * aStride, aStride, b + start * bStride, bStride, z + start, count: end - start)
+        }
+    }
+
+    public static func sumKernel(_ x: UnsafePointer<Float>, count: Int) -> Float { blockedSum(x, count: count) }
+
+    public static func gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int, beta: Float,
+        _ c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        BLASThreads.prepare(forMultiplyAdds: m * n * k)
+        cblas_sgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            blasInt(m), blasInt(n), blasInt(k), alpha, a, blasInt(lda), b, blasInt(ldb), beta, c, blasInt(ldc))
+    }
+
+    public static func potrf(n: Int, _ a: UnsafeMutablePointer<Float>, lda: Int) -> Int32 {
+        BLASThreads.prepare(forMultiplyAdds: n * n * n / 3)
+        return LAPACKE_spotrf(LAPACK_ROW_MAJOR, lapackChar("L"), lapackInt(n), a, lapackInt(lda))
+    }
+    public static func potrs(
+        n: Int, nrhs: Int, _ l: UnsafePointer<Float>, lda: Int, _ b: UnsafeMutablePointer<Float>, ldb: Int
+    ) -> Int32 {
+        BLASThreads.prepare(forMultiplyAdds: n * n * nrhs)
+        return LAPACKE_spotrs(
+            LAPACK_ROW_MAJOR, lapackChar("L"), lapackInt(n), lapackInt(nrhs), l, lapackInt(lda), b, lapackInt(ldb))
+    }
+    public static func syevd(n: Int, _ a: UnsafeMutablePointer<Float>, lda: Int, _ w: UnsafeMutablePointer<Float>)
+        -> Int32
+    {
+        BLASThreads.prepare(forMultiplyAdds: n * n * n)
+        return LAPACKE_ssyevd(LAPACK_ROW_MAJOR, lapackChar("V"), lapackChar("L"), lapackInt(n), a, lapackInt(lda), w)
+    }
+    public static func gesdd(
+        m: Int, n: Int, _ a: UnsafeMutablePointer<Float>, lda: Int, _ s: UnsafeMutablePointer<Float>,
+        _ u: UnsafeMutablePointer<Float>, ldu: Int, _ vt: UnsafeMutablePointer<Float>, ldvt: Int
+    ) -> Int32 {
+        BLASThreads.prepare(forMultiplyAdds: m * n * min(m, n))
+        return LAPACKE_sgesdd(
+            LAPACK_ROW_MAJOR, lapackChar("S"), lapackInt(m), lapackInt(n), a, lapackInt(lda), s, u, lapackInt(ldu),
+            vt, lapackInt(ldvt))
+    }
+}
+
+extension Double: TensorScalar {
+    public static var precisionName: String { "float64" }
+    @inline(__always) public static func exp(_ x: Double) -> Double { Foundation.exp(x) }
+    @inline(__always) public static func log(_ x: Double) -> Double { Foundation.log(x) }
+    @inline(__always) public static func tanh(_ x: Double) -> Double { Foundation.tanh(x) }
+    @inline(__always) public static func pow(_ x: Double, _ y: Double) -> Double { Foundation.pow(x, y) }
+    @inline(__always) public static func sin(_ x: Double) -> Double { Foundation.sin(x) }
+    @inline(__always) public static func cos(_ x: Double) -> Double { Foundation.cos(x) }
+
+    public static func unaryKernel(
+        _ op: UnaryOperation, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, count: Int
+    ) {
+        inParallelChunks(count) { start, end in applyUnary(op, x + start, y + start, count: end - start) }
+    }
+
+    public static func binaryKernel(
+        _ op: BinaryOperation, _ a: UnsafePointer<Double>, aStride: Int, _ b: UnsafePointer<Double>,
+        bStride: Int, _ z: UnsafeMutablePointer<Double>, count: Int
+    ) {
+        inParallelChunks(count) { start, end in
+            applyBinary(op, a + start * aStride, aStride, b + start * bStride, bStride, z + start, count: end - start)
+        }
+    }
+
+    public static func sumKernel(_ x: UnsafePointer<Double>, count: Int) -> Double { blockedSum(x, count: count) }
+
+    public static func gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Double,
+        _ a: UnsafePointer<Double>, lda: Int, _ b: UnsafePointer<Double>, ldb: Int, beta: Double,
+        _ c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        BLASThreads.prepare(forMultiplyAdds: m * n * k)
+        cblas_dgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            blasInt(m), blasInt(n), blasInt(k), alpha, a, blasInt(lda), b, blasInt(ldb), beta, c, blasInt(ldc))
+    }
+
+    public static func potrf(n: Int, _ a: UnsafeMutablePointer<Double>, lda: Int) -> Int32 {
+        BLASThreads.prepare(forMultiplyAdds: n * n * n / 3)
+        return LAPACKE_dpotrf(LAPACK_ROW_MAJOR, lapackChar("L"), lapackInt(n), a, lapackInt(lda))
+    }
+    public static func potrs(
+        n: Int, nrhs: Int, _ l: UnsafePointer<Double>, lda: Int, _ b: UnsafeMutablePointer<Double>, ldb: Int
+    ) -> Int32 {
+        BLASThreads.prepare(forMultiplyAdds: n * n * nrhs)
+        return LAPACKE_dpotrs(
+            LAPACK_ROW_MAJOR, lapackChar("L"), lapackInt(n), lapackInt(nrhs), l, lapackInt(lda), b, lapackInt(ldb))
+    }
+    public static func syevd(
+        n: Int, _ a: UnsafeMutablePointer<Double>, lda: Int, _ w: UnsafeMutablePointer<Double>
+    ) -> Int32 {
+        BLASThreads.prepare(forMultiplyAdds: n * n * n)
+        return LAPACKE_dsyevd(LAPACK_ROW_MAJOR, lapackChar("V"), lapackChar("L"), lapackInt(n), a, lapackInt(lda), w)
+    }
+    public static func gesdd(
+        m: Int, n: Int, _ a: UnsafeMutablePointer<Double>, lda: Int, _ s: UnsafeMutablePointer<Double>,
+        _ u: UnsafeMutablePointer<Double>, ldu: Int, _ vt: UnsafeMutablePointer<Double>, ldvt: Int
+    ) -> Int32 {
+        BLASThreads.prepare(forMultiplyAdds: m * n * min(m, n))
+        return LAPACKE_dgesdd(
+            LAPACK_ROW_MAJOR, lapackChar("S"), lapackInt(m), lapackInt(n), a, lapackInt(lda), s, u, lapackInt(ldu),
+            vt, lapackInt(ldvt))
+    }
+}
+
+@inline(__always) func blasInt(_ value: Int) -> Int32 { Int32(value) }
+@inline(__always) func lapackInt(_ value: Int) -> Int32 { Int32(value) }
+@inline(__always) func lapackChar(_ character: Unicode.Scalar) -> CChar { CChar(character.value) }
