@@ -1,6 +1,10 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+// Tensor and Variable are generic over Float and Double; callers in other modules must be able to specialize
+// them, or every operation pays for runtime generic-metadata lookups (measured: 70% of a small SGD step).
+let crossModuleOptimization: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
+
 let package = Package(
     name: "Occam",
     platforms: [.macOS(.v14)],
@@ -24,10 +28,12 @@ let package = Package(
             name: "CZlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
-        .target(name: "OccamTensor", dependencies: ["COpenBLAS"]),
-        .target(name: "OccamAutograd", dependencies: ["OccamTensor"]),
-        .target(name: "OccamData", dependencies: ["OccamTensor", "CZlib"]),
-        .target(name: "OccamExperiments", dependencies: ["OccamTensor", "OccamAutograd", "OccamData"]),
+        .target(name: "OccamTensor", dependencies: ["COpenBLAS"], swiftSettings: crossModuleOptimization),
+        .target(name: "OccamAutograd", dependencies: ["OccamTensor"], swiftSettings: crossModuleOptimization),
+        .target(name: "OccamData", dependencies: ["OccamTensor", "CZlib"], swiftSettings: crossModuleOptimization),
+        .target(
+            name: "OccamExperiments", dependencies: ["OccamTensor", "OccamAutograd", "OccamData"],
+            swiftSettings: crossModuleOptimization),
         .executableTarget(
             name: "occam",
             dependencies: [

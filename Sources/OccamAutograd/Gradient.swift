@@ -77,7 +77,7 @@ public func valueAndGradient<Scalar>(
         let inputs = point.map { Variable($0, requiresGradient: true) }
         let output = f(inputs)
         precondition(output.count == 1, "valueAndGradient: f returned shape \(output.shape), not a scalar")
-        return (output.value, gradient(of: output, wrt: inputs).map(\.value))
+        return (output.value, gradient(of: output, wrt: inputs).map { $0.value })
     }
 }
 
@@ -115,7 +115,7 @@ public func hessianVectorProduct<Scalar>(
             inner = inner.map { $0 + term } ?? term
         }
         guard let inner else { return [] }
-        return gradient(of: inner, wrt: inputs).map(\.value)
+        return gradient(of: inner, wrt: inputs).map { $0.value }
     }
 }
 
@@ -126,7 +126,7 @@ public func vectorJacobianProduct<Scalar>(
     withGradients {
         let inputs = point.map { Variable($0, requiresGradient: true) }
         let output = f(inputs)
-        return (output.value, gradient(of: output, wrt: inputs, seed: Variable(cotangent)).map(\.value))
+        return (output.value, gradient(of: output, wrt: inputs, seed: Variable(cotangent)).map { $0.value })
     }
 }
 

@@ -64,7 +64,7 @@ extension Variable {
     }
 
     public func exp() -> Variable {
-        Variable.recording(value.exp(), [self]) { g, y in [g * y * (1 - y)] }
+        Variable.recording(value.exp(), [self]) { g, y in [g * y] }
     }
 
     public func log() -> Variable {

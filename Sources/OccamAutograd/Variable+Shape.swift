@@ -66,7 +66,7 @@ extension Variable {
 
     /// Variables joined along `axis`.
     public static func concatenating(_ parts: [Variable], alongAxis axis: Int) -> Variable {
-        let joined = Tensor.concatenating(parts.map(\.value), alongAxis: axis)
+        let joined = Tensor.concatenating(parts.map { $0.value }, alongAxis: axis)
         return recording(joined, parts) { g, _ in
             var start = 0
             return parts.map { part in

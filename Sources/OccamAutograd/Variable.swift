@@ -37,7 +37,7 @@ public final class Variable<Scalar: TensorScalar> {
     static func recording(
         _ value: Tensor<Scalar>, _ inputs: [Variable], pullback: @escaping (Variable, Variable) -> [Variable?]
     ) -> Variable {
-        if GradientRecording.isEnabled && inputs.contains(where: \.requiresGradient) {
+        if GradientRecording.isEnabled && inputs.contains(where: { $0.requiresGradient }) {
             return Variable(value: value, inputs: inputs, pullback: pullback)
         }
         return Variable(value)

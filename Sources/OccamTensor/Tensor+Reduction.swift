@@ -40,7 +40,7 @@ extension Tensor {
         let normalized = Set(axes.map { normalizedAxis($0, op: "sum") })
         let kept = shape.enumerated().map { normalized.contains($0.offset) ? 1 : $0.element }
         let result = summed(toShape: kept)
-        return keepingDimensions ? result : result.reshaped(to: kept.enumerated().filter { !normalized.contains($0.offset) }.map(\.element))
+        return keepingDimensions ? result : result.reshaped(to: kept.enumerated().filter { !normalized.contains($0.offset) }.map { $0.element })
     }
 
     /// Means along `axes`; see `sum(alongAxes:keepingDimensions:)`.

@@ -123,7 +123,7 @@ func resolvedShape(_ shape: [Int], count: Int, op: String) -> [Int] {
     precondition(inferred.count <= 1, "\(op): shape \(shape) has more than one -1")
     var result = shape
     if let axis = inferred.first {
-        let known = shape.enumerated().filter { $0.offset != axis }.map(\.element).reduce(1, *)
+        let known = shape.enumerated().filter { $0.offset != axis }.map { $0.element }.reduce(1, *)
         precondition(known > 0 && count % known == 0, "\(op): cannot view \(count) elements as \(shape)")
         result[axis] = count / known
     }

@@ -1,0 +1,19 @@
+import ArgumentParser
+
+@main
+struct Occam: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "occam",
+        abstract: "Experiments on why over-parameterized networks generalize.",
+        discussion: """
+            Each subcommand runs one experiment and writes its results (JSON, JSONL) under --out.
+            Start with `occam doctor` to check the set-up.
+            """,
+        subcommands: [MinNormCommand.self, DoctorCommand.self]
+    )
+}
+
+/// Floating-point precision of an experiment.
+enum Precision: String, ExpressibleByArgument, CaseIterable {
+    case float32, float64
+}
