@@ -64,7 +64,10 @@ struct DoctorCommand: ParsableCommand {
 
     /// The path of the first mapped shared library whose name contains `name`.
     private func linkedLibrary(containing name: String) -> String? {
-        guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return nil }
+        // /proc files report size 0, so read the stream to its end rather than by size.
+        guard let handle = FileHandle(forReadingAtPath: "/proc/self/maps"),
+              let data = try? handle.readToEnd() else { return nil }
+        let maps = String(decoding: data, as: UTF8.self)
         for line in maps.split(separator: "\n") {
             if let path = line.split(separator: " ", omittingEmptySubsequences: true).last, path.contains(name) {
                 let resolved = (try? FileManager.default.destinationOfSymbolicLink(atPath: String(path))) ?? String(path)
