@@ -1,9 +1,4 @@
 extension Tensor {
-    /// A tensor of `shape` filled with `value`.
-    public init(repeating value: Scalar, shape: [Int]) {
-        self.init(shape: shape, scalars: [Scalar](repeating: value, count: shape.reduce(1, *)))
-    }
-
     /// A tensor of zeros.
     public init(zeros shape: [Int]) { self.init(repeating: 0, shape: shape) }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A dense n-dimensional array of `Float` or `Double`, stored contiguously in row-major order.
 ///
 /// Tensors are values: copies share storage until one is written (copy-on-write through Swift's Array).
@@ -12,6 +14,11 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
                 scalars.count == shape.reduce(1, *),
                 "Tensor.scalars: \(scalars.count) elements do not fill shape \(shape)")
         }
+    }
+
+    /// A tensor of `shape` filled with `value`.
+    public init(repeating value: Scalar, shape: [Int]) {
+        self.init(shape: shape) { pointer, count in pointer.initialize(repeating: value, count: count) }
     }
 
     /// A tensor of `shape` holding `scalars` in row-major order.
@@ -47,7 +54,10 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     public init(shape: [Int], unsafeUninitialized initializer: (UnsafeMutablePointer<Scalar>, Int) -> Void) {
         let count = shape.reduce(1, *)
         let scalars = [Scalar](unsafeUninitializedCapacity: count) { buffer, initialized in
-            if count > 0 { initializer(buffer.baseAddress!, count) }
+            if count > 0 {
+                adviseHugePages(buffer.baseAddress!, bytes: count * MemoryLayout<Scalar>.stride)
+                initializer(buffer.baseAddress!, count)
+            }
             initialized = count
         }
         self.init(shape: shape, scalars: scalars)
@@ -115,6 +125,17 @@ extension Tensor: CustomStringConvertible {
         let preview = scalars.prefix(8).map { "\($0)" }.joined(separator: ", ")
         return "Tensor<\(Scalar.precisionName)>(shape: \(shape), [\(preview)\(count > 8 ? ", ..." : "")])"
     }
+}
+
+/// Asks the kernel to back a large, not yet touched buffer with transparent huge pages (as NumPy does):
+/// a fresh 40 MB result then takes 20 page faults instead of 10,000. Smaller buffers are left alone.
+@usableFromInline
+func adviseHugePages(_ pointer: UnsafeMutableRawPointer, bytes: Int) {
+    let hugePage = 2 << 20
+    guard bytes >= 2 * hugePage else { return }
+    let start = (Int(bitPattern: pointer) + hugePage - 1) & ~(hugePage - 1)
+    let end = (Int(bitPattern: pointer) + bytes) & ~(hugePage - 1)
+    if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_HUGEPAGE) }
 }
 
 /// `shape` with a -1 extent replaced so that the product is `count`.
