@@ -35,20 +35,50 @@ extension Tensor {
                     // A shared left matrix against a batch of right matrices is one product per batch;
                     // a shared right matrix against a batch of left matrices is one product in all.
                     if bBatch.isEmpty && !transposeA && batchCount > 1 {
-                        Scalar.gemm(
-                            transposeA: false, transposeB: transposeB, m: batchCount * m, n: n, k: k, alpha: 1,
-                            pa, lda: aColumns, pb, ldb: bColumns, beta: 0, c, ldc: n)
+                        gemm(
+                            transposeA: false, transposeB: transposeB, m: batchCount * m, n: n, k: k,
+                            pa, lda: aColumns, pb, ldb: bColumns, c, ldc: n)
                         return
                     }
                     for i in 0..<batchCount {
-                        Scalar.gemm(
-                            transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1,
-                            pa + i * aStep, lda: aColumns, pb + i * bStep, ldb: bColumns, beta: 0,
-                            c + i * m * n, ldc: n)
+                        gemm(
+                            transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                            pa + i * aStep, lda: aColumns, pb + i * bStep, ldb: bColumns, c + i * m * n, ldc: n)
                     }
                 }
             }
         }
+    }
+
+    /// C = op(A) op(B) for row-major matrices. Mid-size products (between `BLASThreads.splitThreshold` and
+    /// `BLASThreads.multiThreadThreshold` multiply-adds) are split by columns of C into two single-threaded
+    /// products, one on the calling thread and one on `SpinningWorker`; smaller ones run on one thread and
+    /// larger ones on OpenBLAS's own threads.
+    static func gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, _ a: UnsafePointer<Scalar>, lda: Int,
+        _ b: UnsafePointer<Scalar>, ldb: Int, _ c: UnsafeMutablePointer<Scalar>, ldc: Int
+    ) {
+        let work = m * n * k
+        if work >= BLASThreads.splitThreshold && work < BLASThreads.multiThreadThreshold && n >= 64
+            && BLASThreads.maximum > 1, let worker = SpinningWorker.shared
+        {
+            BLASThreads.prepare(forMultiplyAdds: 0)
+            let left = (n / 2 + 7) & ~7  // a multiple of 8 columns, for the kernels' vector width
+            let rightB = transposeB ? b + left * ldb : b + left
+            let split = worker.run({
+                Scalar.gemm(
+                    transposeA: transposeA, transposeB: transposeB, m: m, n: left, k: k, alpha: 1, a, lda: lda,
+                    b, ldb: ldb, beta: 0, c, ldc: ldc)
+            }, alongside: {
+                Scalar.gemm(
+                    transposeA: transposeA, transposeB: transposeB, m: m, n: n - left, k: k, alpha: 1, a, lda: lda,
+                    rightB, ldb: ldb, beta: 0, c + left, ldc: ldc)
+            })
+            if split { return }
+        }
+        Scalar.gemm(
+            transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1, a, lda: lda, b, ldb: ldb,
+            beta: 0, c, ldc: ldc)
     }
 
     /// The inner product of two rank-1 tensors of equal length.

@@ -64,7 +64,13 @@ extension Float: TensorScalar {
     public static func unaryKernel(
         _ op: UnaryOperation, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int
     ) {
-        inParallelChunks(count) { start, end in applyUnary(op, x + start, y + start, count: end - start) }
+        inParallelChunks(count) { start, end in
+            if op == .exp {
+                exponentials(x + start, y + start, count: end - start)
+            } else {
+                applyUnary(op, x + start, y + start, count: end - start)
+            }
+        }
     }
 
     public static func binaryKernel(

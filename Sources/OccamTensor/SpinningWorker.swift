@@ -1,0 +1,73 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// A second thread that runs half of a mid-size computation while the caller runs the other half.
+///
+/// OpenBLAS's own threading does not pay off below roughly 256³ multiply-adds, and a Dispatch worker that
+/// sleeps between calls wakes too late to help a 200 µs product (the caller ends up running both halves).
+/// This worker spins for a short while after each job, so the next product of a training step finds it
+/// awake, then parks on a semaphore so an idle process does not burn a core.
+final class SpinningWorker: @unchecked Sendable {
+    /// The shared worker; nil on a single-core machine.
+    static let shared: SpinningWorker? = coreCount > 1 ? SpinningWorker() : nil
+
+    /// How long the worker spins after a job before parking.
+    private let spinNanoseconds: UInt64 = 200_000
+    private let posted = Atomic<Int>(0)
+    private let completed = Atomic<Int>(0)
+    private let parked = Atomic<Bool>(false)
+    private let inUse = Atomic<Bool>(false)
+    private let wakeUp = DispatchSemaphore(value: 0)
+    /// The job for ticket `posted`; written by the caller before it publishes the ticket.
+    private var job: (() -> Void)?
+
+    private init() {
+        let thread = Thread { [unowned self] in self.serve() }
+        thread.name = "occam-worker"
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    /// Runs `theirs` on the worker and `mine` on the calling thread, and returns when both are done.
+    /// Returns false without running anything if the worker is busy with another caller's job.
+    func run(_ theirs: () -> Void, alongside mine: () -> Void) -> Bool {
+        guard inUse.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            return false
+        }
+        defer { inUse.store(false, ordering: .releasing) }
+        withoutActuallyEscaping(theirs) { theirs in
+            job = theirs
+            let ticket = posted.wrappingAdd(1, ordering: .sequentiallyConsistent).newValue
+            if parked.load(ordering: .sequentiallyConsistent) { wakeUp.signal() }
+            mine()
+            while completed.load(ordering: .acquiring) != ticket {}
+            job = nil
+        }
+        return true
+    }
+
+    private func serve() {
+        var done = 0
+        while true {
+            var spinStart: UInt64 = 0
+            var spins = 0
+            while posted.load(ordering: .acquiring) == done {
+                spins += 1
+                if spins & 255 != 0 { continue }
+                let now = DispatchTime.now().uptimeNanoseconds
+                if spinStart == 0 { spinStart = now }
+                if now - spinStart < spinNanoseconds { continue }
+                // Park; the caller signals if it sees `parked` after posting (both sides are sequentially
+                // consistent, so one of them sees the other's write).
+                parked.store(true, ordering: .sequentiallyConsistent)
+                if posted.load(ordering: .sequentiallyConsistent) == done { wakeUp.wait() }
+                parked.store(false, ordering: .sequentiallyConsistent)
+                spinStart = 0
+            }
+            done += 1
+            job?()
+            completed.store(done, ordering: .releasing)
+        }
+    }
+}
