@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "OccamTensor", targets: ["OccamTensor"]),
         .library(name: "OccamAutograd", targets: ["OccamAutograd"]),
         .library(name: "OccamData", targets: ["OccamData"]),
+        .library(name: "OccamNN", targets: ["OccamNN"]),
         .library(name: "OccamExperiments", targets: ["OccamExperiments"]),
     ],
     dependencies: [
@@ -32,7 +33,10 @@ let package = Package(
         .target(name: "OccamAutograd", dependencies: ["OccamTensor"], swiftSettings: crossModuleOptimization),
         .target(name: "OccamData", dependencies: ["OccamTensor", "CZlib"], swiftSettings: crossModuleOptimization),
         .target(
-            name: "OccamExperiments", dependencies: ["OccamTensor", "OccamAutograd", "OccamData"],
+            name: "OccamNN", dependencies: ["OccamTensor", "OccamAutograd", "OccamData"],
+            swiftSettings: crossModuleOptimization),
+        .target(
+            name: "OccamExperiments", dependencies: ["OccamTensor", "OccamAutograd", "OccamData", "OccamNN"],
             swiftSettings: crossModuleOptimization),
         .executableTarget(
             name: "occam",
@@ -48,7 +52,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OccamTests",
-            dependencies: ["OccamTensor", "OccamAutograd", "OccamData", "OccamExperiments"]
+            dependencies: ["OccamTensor", "OccamAutograd", "OccamData", "OccamNN", "OccamExperiments"]
         ),
     ],
     swiftLanguageModes: [.v6]
