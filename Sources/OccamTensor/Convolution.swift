@@ -1,5 +1,5 @@
 /// The geometry of a 2-D convolution or pooling window over an NCHW input.
-public struct WindowGeometry: Sendable, Equatable {
+public struct WindowGeometry: Sendable, Hashable {
     public var batch, channels, height, width: Int
     public var kernelHeight, kernelWidth: Int
     public var stride: Int
@@ -27,9 +27,10 @@ public struct WindowGeometry: Sendable, Equatable {
         [channels * kernelHeight * kernelWidth, batch * outputHeight * outputWidth]
     }
 
-    /// Calls body(row, column, inputOffset) for every im2col entry that lies inside the input
-    /// (entries in the padding are zero and skipped).
-    @inline(__always)
+    /// Calls body(columnsOffset, inputOffset) for every im2col entry that lies inside the input (entries in
+    /// the padding are zero and skipped). The range of valid output columns is computed per kernel column,
+    /// so the innermost loop has no branches and, at stride 1, walks both arrays contiguously.
+    @usableFromInline @inline(__always)
     func forEachInsideEntry(_ body: (_ columnsOffset: Int, _ inputOffset: Int) -> Void) {
         let (ho, wo) = (outputHeight, outputWidth)
         let columnCount = batch * ho * wo
@@ -37,16 +38,17 @@ public struct WindowGeometry: Sendable, Equatable {
             for i in 0..<kernelHeight {
                 for j in 0..<kernelWidth {
                     let row = (c * kernelHeight + i) * kernelWidth + j
+                    // Output columns ow whose input column ow * stride - padding + j lies in 0..<width.
+                    let first = Swift.max(0, (padding - j + stride - 1) / stride)
+                    let last = Swift.min(wo - 1, (width - 1 + padding - j) / stride)
+                    if first > last { continue }
                     for n in 0..<batch {
                         for oh in 0..<ho {
                             let ih = oh * stride - padding + i
                             if ih < 0 || ih >= height { continue }
-                            let inputRow = ((n * channels + c) * height + ih) * width
+                            let inputRow = ((n * channels + c) * height + ih) * width - padding + j
                             let columnRow = row * columnCount + (n * ho + oh) * wo
-                            for ow in 0..<wo {
-                                let iw = ow * stride - padding + j
-                                if iw >= 0 && iw < width { body(columnRow + ow, inputRow + iw) }
-                            }
+                            for ow in first...last { body(columnRow + ow, inputRow + ow * stride) }
                         }
                     }
                 }
@@ -61,9 +63,7 @@ extension Tensor {
     public func imageToColumns(_ geometry: WindowGeometry) -> Tensor {
         precondition(shape == geometry.inputShape, "imageToColumns: input \(shape) does not match geometry \(geometry.inputShape)")
         var columns = Tensor(zeros: geometry.columnsShape)
-        withUnsafePointer { x in
-            columns.withUnsafeMutablePointer { y in geometry.forEachInsideEntry { y[$0] = x[$1] } }
-        }
+        withUnsafePointer { x in columns.withUnsafeMutablePointer { Scalar.imageToColumnsKernel(x, geometry, $0) } }
         return columns
     }
 
@@ -72,46 +72,20 @@ extension Tensor {
     public func columnsToImage(_ geometry: WindowGeometry) -> Tensor {
         precondition(shape == geometry.columnsShape, "columnsToImage: columns \(shape) do not match geometry \(geometry.columnsShape)")
         var image = Tensor(zeros: geometry.inputShape)
-        withUnsafePointer { x in
-            image.withUnsafeMutablePointer { y in geometry.forEachInsideEntry { y[$1] += x[$0] } }
-        }
+        withUnsafePointer { x in image.withUnsafeMutablePointer { Scalar.columnsToImageKernel(x, geometry, $0) } }
         return image
     }
 
     /// For max pooling an `[N, C, H, W]` input: the flat input index of each window's first maximum,
-    /// in the order of the `[N, C, Ho, Wo]` output. Padding never wins (it acts as -infinity).
+    /// in the order of the `[N, C, Ho, Wo]` output. Padding never wins (it acts as -infinity); NaN does.
     public func maxPoolingIndices(_ geometry: WindowGeometry) -> [Int] {
         precondition(shape == geometry.inputShape, "maxPooling: input \(shape) does not match geometry \(geometry.inputShape)")
-        let (ho, wo) = (geometry.outputHeight, geometry.outputWidth)
-        let (h, w, s, p) = (geometry.height, geometry.width, geometry.stride, geometry.padding)
-        var indices = [Int](repeating: 0, count: geometry.batch * geometry.channels * ho * wo)
-        withUnsafePointer { x in
-            var out = 0
-            for plane in 0..<(geometry.batch * geometry.channels) {
-                let base = plane * h * w
-                for oh in 0..<ho {
-                    for ow in 0..<wo {
-                        var best = -1
-                        var bestValue = -Scalar.infinity
-                        for i in 0..<geometry.kernelHeight {
-                            let ih = oh * s - p + i
-                            if ih < 0 || ih >= h { continue }
-                            for j in 0..<geometry.kernelWidth {
-                                let iw = ow * s - p + j
-                                if iw < 0 || iw >= w { continue }
-                                let index = base + ih * w + iw
-                                if best < 0 || x[index] > bestValue || x[index].isNaN {
-                                    best = index
-                                    bestValue = x[index]
-                                }
-                            }
-                        }
-                        indices[out] = best
-                        out += 1
-                    }
-                }
+        let count = geometry.batch * geometry.channels * geometry.outputHeight * geometry.outputWidth
+        return withUnsafePointer { x in
+            [Int](unsafeUninitializedCapacity: count) { buffer, initialized in
+                if count > 0 { Scalar.maxPoolingKernel(x, geometry, buffer.baseAddress!) }
+                initialized = count
             }
         }
-        return indices
     }
 }

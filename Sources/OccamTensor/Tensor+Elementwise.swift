@@ -1,5 +1,7 @@
 extension Tensor {
     /// `op` applied to every element; the result has this tensor's shape.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func applying(_ op: UnaryOperation) -> Tensor {
         withUnsafePointer { x in
             Tensor(shape: shape) { y, count in Scalar.unaryKernel(op, x, y, count: count) }
@@ -7,6 +9,8 @@ extension Tensor {
     }
 
     /// `op` applied element-wise to `a` and `b` broadcast together (NumPy rules).
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public static func combining(_ a: Tensor, _ b: Tensor, _ op: BinaryOperation, name: String = "elementwise")
         -> Tensor
     {
@@ -97,6 +101,8 @@ extension Tensor {
     public func isEqual(to other: Tensor) -> Tensor { Tensor.combining(self, other, .equal, name: "equal") }
 
     /// Elements of `a` where `mask` is non-zero and of `b` elsewhere; all three broadcast together.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public static func select(_ mask: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
         let shape = Broadcasting.shape(Broadcasting.shape(mask.shape, a.shape, op: "where"), b.shape, op: "where")
         let m = mask.broadcast(to: shape), x = a.broadcast(to: shape), y = b.broadcast(to: shape)

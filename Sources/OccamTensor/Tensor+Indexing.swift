@@ -1,5 +1,7 @@
 extension Tensor {
     /// The axes reordered: result axis i is this tensor's axis `axes[i]` (NumPy transpose(axes)).
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func permuted(_ axes: [Int]) -> Tensor {
         precondition(
             axes.count == rank && Set(axes) == Set(0..<rank), "permuted: axes \(axes) are not a permutation for shape \(shape)")
@@ -11,9 +13,7 @@ extension Tensor {
         return withUnsafePointer { x in
             Tensor(shape: outShape) { y, _ in
                 forEachRow(shape: outShape, strides: [readStrides, contiguousStrides(outShape)]) { offsets, length in
-                    let source = x + offsets[0]
-                    let target = y + offsets[1]
-                    for i in 0..<length { target[i] = source[i * lastStride] }
+                    Scalar.stridedCopyKernel(x + offsets[0], stride: lastStride, y + offsets[1], count: length)
                 }
             }
         }
@@ -28,6 +28,8 @@ extension Tensor {
     }
 
     /// Elements at `indices` along `axis` (NumPy take / PyTorch index_select); indices may repeat.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func gathering(_ indices: [Int], alongAxis axis: Int) -> Tensor {
         let (outer, length, inner) = axisSplit(axis, op: "gathering")
         var outShape = shape
@@ -40,7 +42,9 @@ extension Tensor {
                 var target = y
                 for o in 0..<outer {
                     for index in indices {
-                        target.update(from: x + (o * length + index) * inner, count: inner)
+                        // Scalars are trivial types: a block copy is a memcpy.
+                        UnsafeMutableRawPointer(target).copyMemory(
+                            from: x + (o * length + index) * inner, byteCount: inner * MemoryLayout<Scalar>.stride)
                         target += inner
                     }
                 }
@@ -54,6 +58,8 @@ extension Tensor {
     }
 
     /// Tensors joined along `axis`; all other extents must agree.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public static func concatenating(_ tensors: [Tensor], alongAxis axis: Int) -> Tensor {
         precondition(!tensors.isEmpty, "concatenating: no tensors")
         let first = tensors[0]
@@ -83,25 +89,27 @@ extension Tensor {
     }
 
     /// result.scalars[i] = scalars[indices[i]], viewed with `shape` (whose size is indices.count).
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func gatheringFlat(_ indices: [Int], shape outShape: [Int]) -> Tensor {
         precondition(outShape.reduce(1, *) == indices.count, "gatheringFlat: \(indices.count) indices for shape \(outShape)")
         return withUnsafePointer { x in
             indices.withUnsafeBufferPointer { index in
-                Tensor(shape: outShape) { y, count in
-                    for i in 0..<count { y[i] = x[index[i]] }
-                }
+                Tensor(shape: outShape) { y, count in Scalar.gatherKernel(x, index.baseAddress!, y, count: count) }
             }
         }
     }
 
     /// A tensor of `shape` whose element j is the sum of scalars[i] over all i with indices[i] == j:
     /// the adjoint of `gatheringFlat`.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func scatterAddingFlat(_ indices: [Int], shape outShape: [Int]) -> Tensor {
         precondition(count == indices.count, "scatterAddingFlat: \(indices.count) indices for \(count) elements of \(shape)")
         var result = Tensor(zeros: outShape)
         withUnsafePointer { x in
-            result.withUnsafeMutablePointer { y in
-                for i in 0..<indices.count { y[indices[i]] += x[i] }
+            indices.withUnsafeBufferPointer { index in
+                result.withUnsafeMutablePointer { y in Scalar.scatterAddKernel(x, index.baseAddress!, y, count: index.count) }
             }
         }
         return result

@@ -11,6 +11,8 @@ extension Tensor {
 
     /// Sums over the axes that `target` broadcasts along: the inverse of `broadcast(to:)`.
     /// `target` must broadcast to this tensor's shape; the result has shape `target`.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func summed(toShape target: [Int]) -> Tensor {
         if target == shape { return self }
         precondition(
@@ -71,6 +73,8 @@ extension Tensor {
 
     /// For each position of the other axes, the index along `axis` of the first largest element; the
     /// result lists them in row-major order of the remaining axes (shape: this shape without `axis`).
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func argmax(alongAxis axis: Int) -> [Int] {
         let (outer, length, inner) = axisSplit(axis, op: "argmax")
         precondition(length > 0, "argmax: axis \(axis) of shape \(shape) is empty")
@@ -94,6 +98,8 @@ extension Tensor {
 
     /// Flat indices (into this tensor) of the largest element along `axis` for each position of the other
     /// axes, in row-major order of the remaining axes.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func argmaxFlatIndices(alongAxis axis: Int) -> [Int] {
         let (_, length, inner) = axisSplit(axis, op: "argmax")
         let positions = argmax(alongAxis: axis)
@@ -127,6 +133,8 @@ extension Tensor {
     }
 
     /// The Euclidean (Frobenius) norm of all elements.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func norm() -> Scalar {
         withUnsafePointer { x in
             var total: Scalar = 0

@@ -18,7 +18,7 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
 
     /// A tensor of `shape` filled with `value`.
     public init(repeating value: Scalar, shape: [Int]) {
-        self.init(shape: shape) { pointer, count in pointer.initialize(repeating: value, count: count) }
+        self.init(shape: shape) { pointer, count in fill(pointer, with: value, count: count) }
     }
 
     /// A tensor of `shape` holding `scalars` in row-major order.
@@ -124,6 +124,25 @@ extension Tensor: CustomStringConvertible {
         if rank == 0 { return "\(scalars[0])" }
         let preview = scalars.prefix(8).map { "\($0)" }.joined(separator: ", ")
         return "Tensor<\(Scalar.precisionName)>(shape: \(shape), [\(preview)\(count > 8 ? ", ..." : "")])"
+    }
+}
+
+/// Writes `value` into `count` elements with raw memory operations (memset for zero, doubling copies
+/// otherwise), which cost the same in generic code as in specialized code.
+@usableFromInline
+func fill<Scalar: TensorScalar>(_ pointer: UnsafeMutablePointer<Scalar>, with value: Scalar, count: Int) {
+    let stride = MemoryLayout<Scalar>.stride
+    let raw = UnsafeMutableRawPointer(pointer)
+    if value == 0 && value.sign == .plus {
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: count * stride)
+        return
+    }
+    pointer.initialize(to: value)
+    var filled = 1
+    while filled < count {
+        let chunk = Swift.min(filled, count - filled)
+        (raw + filled * stride).copyMemory(from: raw, byteCount: chunk * stride)
+        filled += chunk
     }
 }
 

@@ -31,6 +31,24 @@ where Self.RawSignificand: FixedWidthInteger {
     /// The sum of `count` contiguous elements.
     static func sumKernel(_ x: UnsafePointer<Self>, count: Int) -> Self
 
+    /// y[i] = x[indices[i]], or 0 where indices[i] < 0, for i in 0..<count.
+    static func gatherKernel(_ x: UnsafePointer<Self>, _ indices: UnsafePointer<Int>, _ y: UnsafeMutablePointer<Self>, count: Int)
+
+    /// y[indices[i]] += x[i] for i in 0..<count, skipping indices[i] < 0.
+    static func scatterAddKernel(_ x: UnsafePointer<Self>, _ indices: UnsafePointer<Int>, _ y: UnsafeMutablePointer<Self>, count: Int)
+
+    /// y[i] = x[i * stride] for i in 0..<count.
+    static func stridedCopyKernel(_ x: UnsafePointer<Self>, stride: Int, _ y: UnsafeMutablePointer<Self>, count: Int)
+
+    /// im2col: writes the `geometry.columnsShape` columns of the `[N, C, H, W]` input x into y (zeros for padding).
+    static func imageToColumnsKernel(_ x: UnsafePointer<Self>, _ geometry: WindowGeometry, _ y: UnsafeMutablePointer<Self>)
+
+    /// col2im: adds each column entry of x onto the input position of y it came from.
+    static func columnsToImageKernel(_ x: UnsafePointer<Self>, _ geometry: WindowGeometry, _ y: UnsafeMutablePointer<Self>)
+
+    /// For max pooling: the flat input index of each window's first maximum (NaN wins), in output order.
+    static func maxPoolingKernel(_ x: UnsafePointer<Self>, _ geometry: WindowGeometry, _ result: UnsafeMutablePointer<Int>)
+
     /// C = alpha * op(A) * op(B) + beta * C on row-major matrices (cblas_?gemm).
     static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Self,
@@ -83,6 +101,25 @@ extension Float: TensorScalar {
     }
 
     public static func sumKernel(_ x: UnsafePointer<Float>, count: Int) -> Float { blockedSum(x, count: count) }
+
+    public static func gatherKernel(_ x: UnsafePointer<Float>, _ indices: UnsafePointer<Int>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+        gatherLoop(x, indices, y, count: count)
+    }
+    public static func scatterAddKernel(_ x: UnsafePointer<Float>, _ indices: UnsafePointer<Int>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+        scatterAddLoop(x, indices, y, count: count)
+    }
+    public static func stridedCopyKernel(_ x: UnsafePointer<Float>, stride: Int, _ y: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { y[i] = x[i * stride] }
+    }
+    public static func imageToColumnsKernel(_ x: UnsafePointer<Float>, _ geometry: WindowGeometry, _ y: UnsafeMutablePointer<Float>) {
+        geometry.forEachInsideEntry { y[$0] = x[$1] }
+    }
+    public static func columnsToImageKernel(_ x: UnsafePointer<Float>, _ geometry: WindowGeometry, _ y: UnsafeMutablePointer<Float>) {
+        geometry.forEachInsideEntry { y[$1] += x[$0] }
+    }
+    public static func maxPoolingKernel(_ x: UnsafePointer<Float>, _ geometry: WindowGeometry, _ result: UnsafeMutablePointer<Int>) {
+        maxPoolingLoop(x, geometry, result)
+    }
 
     public static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
@@ -148,6 +185,25 @@ extension Double: TensorScalar {
     }
 
     public static func sumKernel(_ x: UnsafePointer<Double>, count: Int) -> Double { blockedSum(x, count: count) }
+
+    public static func gatherKernel(_ x: UnsafePointer<Double>, _ indices: UnsafePointer<Int>, _ y: UnsafeMutablePointer<Double>, count: Int) {
+        gatherLoop(x, indices, y, count: count)
+    }
+    public static func scatterAddKernel(_ x: UnsafePointer<Double>, _ indices: UnsafePointer<Int>, _ y: UnsafeMutablePointer<Double>, count: Int) {
+        scatterAddLoop(x, indices, y, count: count)
+    }
+    public static func stridedCopyKernel(_ x: UnsafePointer<Double>, stride: Int, _ y: UnsafeMutablePointer<Double>, count: Int) {
+        for i in 0..<count { y[i] = x[i * stride] }
+    }
+    public static func imageToColumnsKernel(_ x: UnsafePointer<Double>, _ geometry: WindowGeometry, _ y: UnsafeMutablePointer<Double>) {
+        geometry.forEachInsideEntry { y[$0] = x[$1] }
+    }
+    public static func columnsToImageKernel(_ x: UnsafePointer<Double>, _ geometry: WindowGeometry, _ y: UnsafeMutablePointer<Double>) {
+        geometry.forEachInsideEntry { y[$1] += x[$0] }
+    }
+    public static func maxPoolingKernel(_ x: UnsafePointer<Double>, _ geometry: WindowGeometry, _ result: UnsafeMutablePointer<Int>) {
+        maxPoolingLoop(x, geometry, result)
+    }
 
     public static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Double,
