@@ -17,6 +17,7 @@ demo: build
 	$(OCCAM) min-norm
 
 test: system-packages
+	@scripts/install-python-packages.sh
 	$(SWIFT) test
 
 # Speed against raw OpenBLAS, NumPy and PyTorch on this machine (see Benchmarks/).

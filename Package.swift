@@ -41,7 +41,7 @@ let package = Package(
         .executableTarget(
             name: "occam",
             dependencies: [
-                "OccamExperiments", "OccamData", "OccamTensor", "COpenBLAS",
+                "OccamExperiments", "OccamNN", "OccamData", "OccamTensor", "COpenBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -52,7 +52,8 @@ let package = Package(
         ),
         .testTarget(
             name: "OccamTests",
-            dependencies: ["OccamTensor", "OccamAutograd", "OccamData", "OccamNN", "OccamExperiments"]
+            dependencies: ["OccamTensor", "OccamAutograd", "OccamData", "OccamNN", "OccamExperiments"],
+            exclude: ["Support"]
         ),
     ],
     swiftLanguageModes: [.v6]
