@@ -26,6 +26,12 @@ public enum DataSetError: Error, CustomStringConvertible, Equatable, Sendable {
     case labelOutOfRange(URL, index: Int, label: Int, classCount: Int)
     /// The images and labels files hold different numbers of examples.
     case countMismatch(images: URL, imageCount: Int, labels: URL, labelCount: Int)
+    /// A file of fixed-size records (CIFAR-10's binary batches) whose (decompressed) length, `fileBytes`, is
+    /// not a whole number of `recordBytes`-byte records.
+    case partialRecord(URL, recordBytes: Int, fileBytes: Int)
+    /// The configuration asks for more examples of the set than it has: `requested` for `purpose`, where
+    /// `available` are.
+    case tooFewExamples(name: String, available: Int, requested: Int, purpose: String)
     /// The data set is in none of the directories searched. `files` are the file names looked for;
     /// `subdirectory` is the set's directory name under `$OCCAM_DATA`; `debianPackage` installs it, if any.
     case dataSetNotFound(name: String, searched: [URL], files: [String], subdirectory: String, debianPackage: String?)
@@ -61,15 +67,28 @@ public enum DataSetError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(url.path): dimensions \(found), expected \(expected). " + fix(for: url)
         case .labelOutOfRange(let url, let index, let label, let classCount):
             return "\(url.path): label \(label) at index \(index) is outside 0..<\(classCount). " + fix(for: url)
+        case .partialRecord(let url, let recordBytes, let fileBytes):
+            return "\(url.path): \(fileBytes) bytes is not a whole number of \(recordBytes)-byte records "
+                + "(\(fileBytes / recordBytes) records and \(fileBytes % recordBytes) bytes over): the file is "
+                + "truncated or not in the expected format. " + fix(for: url)
+        case .tooFewExamples(let name, let available, let requested, let purpose):
+            return "\(name) has \(available) training examples available, but \(requested) were asked to be "
+                + "\(purpose). Ask for fewer."
         case .countMismatch(let images, let imageCount, let labels, let labelCount):
             return "\(images.path) holds \(imageCount) images but \(labels.path) holds \(labelCount) labels; "
                 + "they must come from the same split of the same data set. " + fix(for: images)
         case .dataSetNotFound(let name, let searched, let files, let subdirectory, let package):
             var text = "\(name) not found. Occam looked for \(files.joined(separator: ", ")) "
-                + "(each .gz or uncompressed) in:\n"
-            text += searched.map { "  \($0.path)\n" }.joined()
+                + "(each .gz or uncompressed)"
+            if searched.isEmpty {
+                text += ", but no directory to look in: neither --data-dir nor OCCAM_DATA is set.\n"
+            } else {
+                text += " in:\n" + searched.map { "  \($0.path)\n" }.joined()
+            }
             if let package {
                 text += "Install it with `\(aptGet("install", package))`, or "
+            } else if let source = downloadSources[subdirectory] {
+                text += "Download it from \(source), and "
             } else {
                 text += "Download it and "
             }
@@ -83,6 +102,15 @@ public enum DataSetError: Error, CustomStringConvertible, Equatable, Sendable {
 /// Data sets that a Debian package installs: (directory, package).
 let debianDataSets: [(directory: String, package: String)] = [
     (FashionMNIST.systemDirectory.path, FashionMNIST.debianPackage),
+]
+
+/// Where to download the data sets that no Debian package installs, by their directory name under
+/// `$OCCAM_DATA`.
+let downloadSources: [String: String] = [
+    "mnist": "https://ossci-datasets.s3.amazonaws.com/mnist/ (the four *-ubyte.gz files)",
+    "kmnist": "http://codh.rois.ac.jp/kmnist/ (the four MNIST-format *-ubyte.gz files)",
+    "cifar-10-batches-bin": "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz "
+        + "(the binary version; `tar xzf` unpacks it into cifar-10-batches-bin)",
 ]
 
 /// How to get a good copy of the file at `url`.

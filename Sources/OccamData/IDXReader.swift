@@ -94,7 +94,8 @@ public enum IDXReader {
 }
 
 /// A file read through zlib's gz* interface: gzip streams are decompressed, other files read as they are.
-private struct GzipStream {
+/// (Also used by the CIFAR-10 reader.)
+struct GzipStream {
     let url: URL
     let file: gzFile
 

@@ -3,10 +3,14 @@ import OccamTensor
 
 /// A classification data set of images: one row of pixels and one class label per example.
 public struct LabeledImages<Scalar: TensorScalar>: Sendable {
-    /// Shape `[count, height * width]`: each row one image in row-major order, intensities in [0, 1].
+    /// Shape `[count, channels * height * width]`: each row one image, channel-major then row-major (CHW, as
+    /// PyTorch lays out `[count, channels, height, width]`). Intensities are in [0, 1] as read from disk;
+    /// a normalized set (`ChannelNormalization.applied(to:)`) holds standardized values instead.
     public let images: Tensor<Scalar>
     /// `count` labels, each in `0..<classCount`.
     public let labels: [Int]
+    /// The number of colour channels: 1 for grayscale (the MNIST family), 3 for RGB (CIFAR-10).
+    public let channels: Int
     /// Image height in pixels.
     public let height: Int
     /// Image width in pixels.
@@ -17,16 +21,29 @@ public struct LabeledImages<Scalar: TensorScalar>: Sendable {
     /// The number of examples.
     public var count: Int { labels.count }
 
-    /// A data set from `images` of shape `[n, height * width]` and `n` labels in `0..<classCount`.
-    public init(images: Tensor<Scalar>, labels: [Int], height: Int, width: Int, classCount: Int) {
+    /// The shape of one image: `[channels, height, width]`.
+    public var imageShape: [Int] { [channels, height, width] }
+
+    /// The number of scalars in one image: `channels * height * width`.
+    public var featureCount: Int { channels * height * width }
+
+    /// The images viewed as a batch of shape `[count, channels, height, width]` (same storage).
+    public var imagesNCHW: Tensor<Scalar> { images.reshaped(to: [count, channels, height, width]) }
+
+    /// A data set from `images` of shape `[n, channels * height * width]` (each row CHW) and `n` labels in
+    /// `0..<classCount`. A precondition checks the shape and the labels.
+    public init(images: Tensor<Scalar>, labels: [Int], channels: Int = 1, height: Int, width: Int, classCount: Int) {
+        precondition(channels >= 1, "LabeledImages.init: \(channels) channels")
         precondition(
-            images.shape == [labels.count, height * width],
-            "LabeledImages.init: images of shape \(images.shape) for \(labels.count) labels, \(height)x\(width) pixels")
+            images.shape == [labels.count, channels * height * width],
+            "LabeledImages.init: images of shape \(images.shape) for \(labels.count) labels, "
+                + "\(channels)x\(height)x\(width) pixels")
         precondition(
             labels.allSatisfy { (0..<classCount).contains($0) },
             "LabeledImages.init: a label lies outside 0..<\(classCount)")
         self.images = images
         self.labels = labels
+        self.channels = channels
         self.height = height
         self.width = width
         self.classCount = classCount

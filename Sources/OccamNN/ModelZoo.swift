@@ -26,6 +26,7 @@ public enum ModelZoo {
     /// An unknown model name.
     public struct UnknownModel: Error, CustomStringConvertible {
         public var name: String
+        public init(name: String) { self.name = name }
         public var description: String {
             "Unknown model \"\(name)\". Known models: \(catalog.map { $0.name }.joined(separator: ", ")) (see `occam models`)."
         }

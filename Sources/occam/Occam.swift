@@ -9,7 +9,7 @@ struct Occam: ParsableCommand {
             Each subcommand runs one experiment and writes its results (JSON, JSONL) under --out.
             Start with `occam doctor` to check the set-up.
             """,
-        subcommands: [MinNormCommand.self, DoctorCommand.self]
+        subcommands: [TrainCommand.self, EvalCommand.self, MinNormCommand.self, ModelsCommand.self, BenchCommand.self, DoctorCommand.self]
     )
 }
 

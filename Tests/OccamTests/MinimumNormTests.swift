@@ -1,4 +1,5 @@
 import Foundation
+import OccamData
 import OccamExperiments
 import OccamTensor
 import Testing

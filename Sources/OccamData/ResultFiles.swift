@@ -38,4 +38,25 @@ public enum ResultFiles {
         }
         try write(data, to: url)
     }
+
+    /// Appends `values` to the JSON Lines file at `url` (creating it), one compact object per line, and
+    /// flushes them to disk. A crash can cut off at most the lines of this call.
+    public static func appendJSONLines<Value: Encodable>(_ values: [Value], to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var data = Data()
+        for value in values {
+            data += try encoder.encode(value)
+            data += Data("\n".utf8)
+        }
+        if !FileManager.default.fileExists(atPath: url.path) {
+            try write(data, to: url)
+            return
+        }
+        let handle = try FileHandle(forWritingTo: url)
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: data)
+        try handle.synchronize()
+    }
 }

@@ -1,0 +1,60 @@
+import OccamAutograd
+import OccamTensor
+
+/// The loss, accuracy and parameter gradients of one batch.
+public struct BatchGradients<Scalar: TensorScalar> {
+    /// The mean loss over the batch.
+    public var loss: Double
+    /// The fraction of the batch classified correctly.
+    public var accuracy: Double
+    /// d loss / d parameter, for every parameter, same names and shapes.
+    public var gradients: ParameterSet<Scalar>
+}
+
+extension Model {
+    /// One forward and backward pass in training mode on a batch.
+    ///
+    /// - Parameters:
+    ///   - inputs: `[N, C·H·W]` (or `[N, C, H, W]`).
+    ///   - labels: N class indices.
+    ///   - buffers: BatchNorm running statistics, updated as PyTorch does in training mode.
+    ///   - random: draws dropout masks; advanced.
+    public func gradients(
+        at parameters: ParameterSet<Scalar>, buffers: inout ParameterSet<Scalar>, inputs: Tensor<Scalar>, labels: [Int],
+        loss: Loss, labelSmoothing: Double = 0, random: inout RandomGenerator
+    ) -> BatchGradients<Scalar> {
+        let variables = parameters.entries.map { (name: $0.name, variable: Variable($0.tensor, requiresGradient: true)) }
+        var context = ForwardContext(
+            parameters: Dictionary(uniqueKeysWithValues: variables.map { ($0.name, $0.variable) }), buffers: buffers,
+            isTraining: true, random: random)
+        let logits = self(Variable(inputs), context: &context)
+        let objective = loss.mean(logits, labels: labels, labelSmoothing: labelSmoothing)
+        let grads = gradient(of: objective, wrt: variables.map { $0.variable })
+        buffers = context.buffers
+        random = context.random
+        return BatchGradients(
+            loss: Double(objective.value.scalar), accuracy: accuracy(logits.value, labels: labels),
+            gradients: ParameterSet(zip(variables, grads).map { ($0.name, $1.value) }))
+    }
+
+    /// Mean loss and accuracy over `inputs` in evaluation mode, in batches of `batchSize`.
+    public func evaluate(
+        parameters: ParameterSet<Scalar>, buffers: ParameterSet<Scalar>, inputs: Tensor<Scalar>, labels: [Int], loss: Loss,
+        batchSize: Int = 1000
+    ) -> (loss: Double, accuracy: Double) {
+        let n = labels.count
+        guard n > 0 else { return (.nan, .nan) }
+        var totalLoss = 0.0, correct = 0.0
+        var start = 0
+        while start < n {
+            let end = min(n, start + batchSize)
+            let logits = self.logits(inputs.slice(start..<end, alongAxis: 0), parameters: parameters, buffers: buffers)
+            let batchLabels = Array(labels[start..<end])
+            let losses = withoutGradients { loss.perSample(Variable(logits), labels: batchLabels).value }
+            totalLoss += Double(losses.sum().scalar)
+            correct += accuracy(logits, labels: batchLabels) * Double(end - start)
+            start = end
+        }
+        return (totalLoss / Double(n), correct / Double(n))
+    }
+}

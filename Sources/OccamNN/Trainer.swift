@@ -1,0 +1,229 @@
+import Foundation
+import OccamData
+import OccamTensor
+
+/// One line of metrics.jsonl: an evaluation of one split at one step.
+public struct EvaluationRecord: Codable, Sendable, Equatable {
+    public var step: Int
+    public var epoch: Double
+    /// "validation" or "test".
+    public var split: String
+    public var loss: Double
+    public var accuracy: Double
+}
+
+/// What a finished run reports (summary.json).
+public struct TrainingSummary: Codable, Sendable {
+    public var iterations: Int
+    public var epochs: Double
+    public var finalValidation: EvaluationRecord?
+    public var finalTest: EvaluationRecord?
+    /// The step of minimum validation loss (Frankle & Carbin's early-stopping iteration).
+    public var earlyStoppingIteration: Int?
+    /// Test accuracy at that step.
+    public var earlyStoppingTestAccuracy: Double?
+    /// Training samples per second over this session (excluding evaluation).
+    public var samplesPerSecond: Double
+    public var wallSeconds: Double
+    /// The iteration this session started from (non-zero when resumed).
+    public var resumedFrom: Int
+}
+
+/// Where a run is, for progress lines.
+public struct TrainingProgress: Sendable {
+    public var iteration: Int
+    public var totalIterations: Int
+    public var iterationsPerEpoch: Int
+    /// Mean training loss and accuracy since the last report.
+    public var trainingLoss: Double
+    public var trainingAccuracy: Double
+    public var samplesPerSecond: Double
+    /// Evaluations made at this iteration (empty most of the time).
+    public var evaluations: [EvaluationRecord]
+}
+
+/// Trains a model as a `TrainingConfiguration` says, writing metrics, checkpoints and a summary to a
+/// directory, and resuming bit-identically from the latest checkpoint there.
+///
+/// Determinism: initialization draws from the seed's "init" stream; the batch at iteration i is fixed by
+/// the seed and i (`BatchLoader`); dropout at iteration i draws from stream "dropout" / i. So the state at
+/// iteration i is the same whether the run got there in one go or through a checkpoint.
+public struct Trainer<Scalar: TensorScalar> {
+    public var configuration: TrainingConfiguration
+    public var data: TrainingData<Scalar>
+    public var model: Model<Scalar>
+    /// Results go here (metrics.jsonl, config.json, checkpoint-<n>it.safetensors, final.safetensors, summary.json);
+    /// nil keeps everything in memory.
+    public var directory: URL?
+    /// Applied to the initial weights and kept by the optimizer (pruned weights stay exactly zero).
+    public var mask: PruningMask<Scalar>?
+    /// The starting weights; nil draws them from the seed's "init" stream.
+    public var initialParameters: ParameterSet<Scalar>?
+
+    public init(configuration: TrainingConfiguration, data: TrainingData<Scalar>, directory: URL?) throws {
+        self.configuration = configuration
+        self.data = data
+        self.directory = directory
+        model = try configuration.buildModel(inputShape: data.train.imageShape, classes: data.train.classCount)
+    }
+
+    /// The final checkpoint's path in `directory`.
+    public var finalCheckpointURL: URL? { directory?.appendingPathComponent("final.safetensors") }
+
+    /// The path of the checkpoint saved at `iteration`.
+    public func checkpointURL(iteration: Int) -> URL? {
+        directory?.appendingPathComponent("checkpoint-\(iteration)it.safetensors")
+    }
+
+    /// Runs to the end, resuming from the latest checkpoint in `directory` when `resume` is set.
+    /// - Parameter progress: called after every iteration.
+    /// - Returns: the summary and the final state.
+    public func run(resume: Bool = true, progress: (TrainingProgress) -> Void = { _ in })
+        throws -> (summary: TrainingSummary, checkpoint: TrainingCheckpoint<Scalar>)
+    {
+        var loader = BatchLoader(
+            data.train, batchSize: configuration.batchSize, seed: configuration.seed, augmentation: configuration.augmentation)
+        let perEpoch = loader.batchesPerEpoch
+        let total = configuration.steps.iterations(perEpoch: perEpoch)
+        let evaluateEvery = max(1, configuration.evaluateEvery.iterations(perEpoch: perEpoch))
+        let checkpointIterations = Set(configuration.checkpoints.map { $0.iterations(perEpoch: perEpoch) })
+        guard total >= 1 else { throw TrainingError.impossibleConfiguration("--steps \(configuration.steps) is zero iterations") }
+
+        var state = try startingState(resume: resume, total: total)
+        var records = try existingRecords(upTo: state.iteration)
+        if let directory {
+            try ResultFiles.writeJSON(configuration, to: directory.appendingPathComponent("config.json"))
+        }
+        var optimizer = configuration.optimizer.make(mask: state.mask, as: Scalar.self)
+        if !state.optimizerState.tensors.names.isEmpty || state.optimizerState.step > 0 {
+            try optimizer.restore(state.optimizerState, parameters: state.parameters)
+        }
+        let resumedFrom = state.iteration
+        if state.iteration == 0 {
+            let evaluations = evaluate(state, iteration: 0, perEpoch: perEpoch)
+            records += evaluations
+            try appendRecords(evaluations)
+        }
+
+        let root = RandomGenerator(seed: configuration.seed)
+        var trainingSeconds = 0.0
+        var windowLoss = 0.0, windowAccuracy = 0.0, windowCount = 0
+        let started = Date()
+        while state.iteration < total {
+            let clock = DispatchTime.now().uptimeNanoseconds
+            let batch = loader.batch(at: loader.sampler.position(ofIteration: state.iteration))
+            var dropout = root.stream("dropout").stream(state.iteration)
+            let result = model.gradients(
+                at: state.parameters, buffers: &state.buffers, inputs: batch.inputs, labels: batch.labels,
+                loss: configuration.loss, labelSmoothing: configuration.labelSmoothing, random: &dropout)
+            let rate = configuration.schedule.learningRate(
+                base: configuration.optimizer.learningRate, step: state.iteration, stepsPerEpoch: perEpoch)
+            optimizer.step(&state.parameters, gradients: result.gradients, learningRate: rate)
+            state.iteration += 1
+            trainingSeconds += Double(DispatchTime.now().uptimeNanoseconds - clock) * 1e-9
+            windowLoss += result.loss
+            windowAccuracy += result.accuracy
+            windowCount += 1
+
+            var evaluations: [EvaluationRecord] = []
+            if state.iteration % evaluateEvery == 0 || state.iteration == total {
+                evaluations = evaluate(state, iteration: state.iteration, perEpoch: perEpoch)
+                records += evaluations
+                try appendRecords(evaluations)
+            }
+            if checkpointIterations.contains(state.iteration) || state.iteration == total {
+                state.optimizerState = optimizer.state
+                if let url = checkpointURL(iteration: state.iteration) { try state.write(to: url) }
+            }
+            progress(TrainingProgress(
+                iteration: state.iteration, totalIterations: total, iterationsPerEpoch: perEpoch,
+                trainingLoss: windowLoss / Double(windowCount), trainingAccuracy: windowAccuracy / Double(windowCount),
+                samplesPerSecond: Double((state.iteration - resumedFrom) * configuration.batchSize) / max(trainingSeconds, 1e-9),
+                evaluations: evaluations))
+            if !evaluations.isEmpty { (windowLoss, windowAccuracy, windowCount) = (0, 0, 0) }
+        }
+        state.optimizerState = optimizer.state
+        if let url = finalCheckpointURL { try state.write(to: url) }
+
+        let validation = records.filter { $0.split == "validation" }
+        let best = validation.min { $0.loss < $1.loss }
+        let summary = TrainingSummary(
+            iterations: total, epochs: Double(total) / Double(perEpoch),
+            finalValidation: validation.last, finalTest: records.last { $0.split == "test" },
+            earlyStoppingIteration: best?.step,
+            earlyStoppingTestAccuracy: best.flatMap { best in records.first { $0.split == "test" && $0.step == best.step }?.accuracy },
+            samplesPerSecond: Double((total - resumedFrom) * configuration.batchSize) / max(trainingSeconds, 1e-9),
+            wallSeconds: Date().timeIntervalSince(started), resumedFrom: resumedFrom)
+        if let directory { try ResultFiles.writeJSON(summary, to: directory.appendingPathComponent("summary.json")) }
+        return (summary, state)
+    }
+
+    /// Loss and accuracy on the validation and test splits.
+    public func evaluate(_ state: TrainingCheckpoint<Scalar>, iteration: Int, perEpoch: Int) -> [EvaluationRecord] {
+        [("validation", data.validation), ("test", data.test)].compactMap { name, split in
+            guard split.count > 0 else { return nil }
+            let result = model.evaluate(
+                parameters: state.parameters, buffers: state.buffers, inputs: split.images, labels: split.labels,
+                loss: configuration.loss)
+            return EvaluationRecord(
+                step: iteration, epoch: Double(iteration) / Double(perEpoch), split: name, loss: result.loss, accuracy: result.accuracy)
+        }
+    }
+
+    /// A fresh state, or the latest checkpoint in `directory` with the same configuration.
+    private func startingState(resume: Bool, total: Int) throws -> TrainingCheckpoint<Scalar> {
+        if resume, let latest = try latestCheckpoint() {
+            let checkpoint = try TrainingCheckpoint<Scalar>.read(from: latest)
+            guard checkpoint.configuration == configuration else {
+                throw TrainingError.cannotResume(
+                    "\(latest.path) was written by a run with another configuration; use another --out directory or delete it")
+            }
+            return checkpoint
+        }
+        var random = RandomGenerator(seed: configuration.seed).stream("init")
+        var parameters = initialParameters ?? model.initialParameters(using: &random)
+        if let mask {
+            parameters = parameters.mapTensors { name, tensor in mask[name].map { tensor * $0 } ?? tensor }
+        }
+        return TrainingCheckpoint(
+            configuration: configuration, iteration: 0, parameters: parameters, buffers: model.initialBuffers(),
+            optimizerState: OptimizerState(kind: configuration.optimizer.kind.stateKind, step: 0, tensors: ParameterSet()),
+            mask: mask)
+    }
+
+    /// The checkpoint in `directory` with the most iterations, if any.
+    private func latestCheckpoint() throws -> URL? {
+        guard let directory, FileManager.default.fileExists(atPath: directory.path) else { return nil }
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        let iterations = names.compactMap { name -> Int? in
+            guard name.hasPrefix("checkpoint-"), name.hasSuffix("it.safetensors") else { return nil }
+            return Int(name.dropFirst("checkpoint-".count).dropLast("it.safetensors".count))
+        }
+        return iterations.max().flatMap { checkpointURL(iteration: $0) }
+    }
+
+    /// Metrics already written up to `iteration` (later ones belong to a run that was cut short and are
+    /// dropped, so the file ends up as if the run had never stopped).
+    private func existingRecords(upTo iteration: Int) throws -> [EvaluationRecord] {
+        guard let url = directory?.appendingPathComponent("metrics.jsonl") else { return [] }
+        guard iteration > 0, let text = try? String(contentsOf: url, encoding: .utf8) else {
+            try? FileManager.default.removeItem(at: url)
+            return []
+        }
+        let decoder = JSONDecoder()
+        let kept = text.split(separator: "\n").compactMap { try? decoder.decode(EvaluationRecord.self, from: Data($0.utf8)) }
+            .filter { $0.step <= iteration }
+        try ResultFiles.writeJSONLines(kept, to: url)
+        return kept
+    }
+
+    private func appendRecords(_ records: [EvaluationRecord]) throws {
+        guard let url = directory?.appendingPathComponent("metrics.jsonl"), !records.isEmpty else { return }
+        try ResultFiles.appendJSONLines(records, to: url)
+    }
+}
+
+extension OptimizerConfiguration.Kind {
+    /// The `OptimizerState.kind` this optimizer writes.
+    var stateKind: String { rawValue }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import OccamData
+
+/// Everything that decides a training run's result: written to config.json and into every checkpoint.
+public struct TrainingConfiguration: Codable, Sendable, Hashable {
+    /// A model name from `ModelZoo.catalog`.
+    public var model: String = "lenet-300-100"
+    /// Hidden widths of `mlp`.
+    public var widths: [Int] = [512]
+    /// k of `mcnn`; the channel multiplier of `resnet-20`.
+    public var width: Int = 1
+    public var dataset: DataSetName = .fashionMNIST
+    /// Train on a seeded subset of this many images (after the validation split); nil: all.
+    public var trainSize: Int?
+    /// Images held out of the training set for validation (seeded).
+    public var validationCount: Int = 5_000
+    /// Normalize each channel by the training split's mean and standard deviation (else pixels in [0, 1]).
+    public var normalize: Bool = false
+    public var augmentation: ImageAugmentation = .none
+    /// How long to train: "50000it" or "40ep".
+    public var steps: TrainingDuration = TrainingDuration(iterations: 50_000)
+    public var batchSize: Int = 60
+    public var optimizer = OptimizerConfiguration(kind: .adam, learningRate: 1.2e-3)
+    public var schedule: LearningRateSchedule = .constant
+    public var loss: Loss = .crossEntropy
+    public var labelSmoothing: Double = 0
+    /// Evaluate on validation and test this often (and at the start and end).
+    public var evaluateEvery: TrainingDuration = TrainingDuration(epochs: 1)
+    /// Extra checkpoints (the end is always saved), e.g. the rewind point of a lottery ticket run.
+    public var checkpoints: [TrainingDuration] = []
+    /// Fixes initialization, data order, augmentation and dropout.
+    public var seed: UInt64 = 0
+
+    public init() {}
+
+    /// The model this configuration trains, for inputs of `inputShape` ([C, H, W]) and `classes` outputs.
+    public func buildModel<Scalar: TensorScalar>(inputShape: [Int], classes: Int, as _: Scalar.Type = Scalar.self) throws -> Model<Scalar> {
+        try ModelZoo.build(model, inputShape: inputShape, classes: classes, options: .init(widths: widths, width: width))
+    }
+
+    /// Canonical JSON: sorted keys, no whitespace. Two equal configurations give the same bytes.
+    public func canonicalJSON() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+
+    /// Reads a configuration written by `canonicalJSON`.
+    public static func decode(_ data: Data) throws -> TrainingConfiguration {
+        try JSONDecoder().decode(TrainingConfiguration.self, from: data)
+    }
+}
+
+import OccamTensor

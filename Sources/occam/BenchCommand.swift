@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import OccamNN
+import OccamTensor
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Measure training speed.", subcommands: [BenchTrainCommand.self])
+}
+
+struct BenchTrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Training samples per second of one model and optimizer on random 1x28x28 data (Float32).",
+        discussion: """
+            Times full training steps (forward, backward, optimizer update) at the given batch size. With
+            --compare, runs Benchmarks/train_reference.py (PyTorch, 2 threads) on the same workload in the same
+            run and prints the ratio; `pip install torch` provides PyTorch.
+            """)
+
+    @Option(help: "Model name (see `occam models`).")
+    var model = "lenet-300-100"
+
+    @Option(help: "Batch size.")
+    var batchSize = 60
+
+    @Option(help: "Optimizer: sgd (momentum 0.9, lr 0.05), adam or adamw (lr 1.2e-3).")
+    var optimizer: OptimizerConfiguration.Kind = .adam
+
+    @Option(help: "Timed steps.")
+    var steps = 1000
+
+    @Flag(help: "Also time PyTorch on the same workload (Benchmarks/train_reference.py).")
+    var compare = false
+
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    func validate() throws {
+        guard batchSize >= 1, steps >= 10 else { throw ValidationError("--batch-size must be >= 1 and --steps >= 10.") }
+    }
+
+    func run() throws {
+        let network = try ModelZoo.build(model, inputShape: [1, 28, 28], classes: 10, as: Float.self)
+        var random = RandomGenerator(seed: 0)
+        var parameters = network.initialParameters(using: &random)
+        var buffers = network.initialBuffers()
+        let configuration = OptimizerConfiguration(
+            kind: optimizer, learningRate: optimizer == .sgd ? 0.05 : 1.2e-3, momentum: optimizer == .sgd ? 0.9 : 0)
+        var update = configuration.make(as: Float.self)
+        let batches = (0..<50).map { _ in
+            (Tensor<Float>.randomUniform([batchSize, 784], using: &random), (0..<batchSize).map { _ in random.nextInt(below: 10) })
+        }
+        func step(_ i: Int) {
+            let (inputs, labels) = batches[i % batches.count]
+            let result = network.gradients(
+                at: parameters, buffers: &buffers, inputs: inputs, labels: labels, loss: .crossEntropy, random: &random)
+            update.step(&parameters, gradients: result.gradients, learningRate: configuration.learningRate)
+        }
+        for i in 0..<max(20, steps / 10) { step(i) }
+        var best = Double.infinity
+        let rounds = 5
+        for _ in 0..<rounds {
+            let start = DispatchTime.now().uptimeNanoseconds
+            for i in 0..<(steps / rounds) { step(i) }
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 / Double(steps / rounds))
+        }
+        let occamRate = Double(batchSize) / best
+        var report: [String: String] = [
+            "model": model, "optimizer": optimizer.rawValue, "batch_size": "\(batchSize)",
+            "occam_samples_per_second": String(format: "%.0f", occamRate),
+            "occam_seconds_per_step": String(format: "%.6f", best),
+        ]
+        var lines = ["\(model), \(optimizer.rawValue), batch \(batchSize): Occam \(String(format: "%.0f", occamRate)) samples/s (\(String(format: "%.3f", best * 1e3)) ms a step)"]
+        if compare {
+            switch runPyTorchReference() {
+            case .success(let torchRate):
+                report["pytorch_samples_per_second"] = String(format: "%.0f", torchRate)
+                report["ratio"] = String(format: "%.2f", occamRate / torchRate)
+                lines.append("PyTorch (2 threads): \(String(format: "%.0f", torchRate)) samples/s; Occam / PyTorch = \(String(format: "%.2f", occamRate / torchRate))x")
+            case .failure(let message):
+                report["pytorch_error"] = message.text
+                lines.append("PyTorch comparison skipped: \(message.text)")
+            }
+        }
+        if json {
+            let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            lines.forEach { print($0) }
+        }
+    }
+
+    struct Message: Error { var text: String }
+
+    /// Samples per second of the PyTorch reference, or why it could not run.
+    private func runPyTorchReference() -> Result<Double, Message> {
+        let script = URL(fileURLWithPath: "Benchmarks/train_reference.py")
+        guard FileManager.default.fileExists(atPath: script.path) else {
+            return .failure(Message(text: "run from the repository root, where Benchmarks/train_reference.py is"))
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script.path, "--model", model, "--optimizer", optimizer == .sgd ? "sgd" : "adam",
+                             "--batch-size", "\(batchSize)", "--steps", "\(steps)"]
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        do { try process.run() } catch { return .failure(Message(text: "cannot start python3: \(error)")) }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0,
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let rate = object["samples_per_second"] as? Double
+        else {
+            let reason = errorText.split(separator: "\n").last.map(String.init) ?? "exit status \(process.terminationStatus)"
+            return .failure(Message(text: "\(reason) (pip install torch)"))
+        }
+        return .success(rate)
+    }
+}
+
+extension OptimizerConfiguration.Kind: ExpressibleByArgument {}

@@ -1,0 +1,174 @@
+import ArgumentParser
+import Foundation
+import OccamData
+import OccamNN
+import OccamTensor
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a model; write metrics.jsonl, checkpoints (safetensors) and summary.json.",
+        discussion: """
+            The run's directory is OUT/<model>-<dataset>-<hash of the configuration>. Running the same command
+            again resumes from the latest checkpoint there and ends bit-identical to an uninterrupted run.
+            Checkpoints load in PyTorch: safetensors.torch.load_file(path), keeping the keys without the
+            "optimizer." and "mask." prefixes, is a state_dict with PyTorch's names and layouts.
+            """)
+
+    @Option(help: "Model (see `occam models`).") var model = "lenet-300-100"
+    @Option(help: "Hidden widths of mlp, comma-separated.") var widths = "512"
+    @Option(help: "k of mcnn; the channel multiplier of resnet-20.") var width = 1
+    @Option(help: "Data set: \(DataSetName.allCases.map(\.rawValue).joined(separator: ", ")).") var dataset: DataSetName = .fashionMNIST
+    @Option(help: "Directory holding the data sets (default: $OCCAM_DATA, then /usr/share/datasets).") var dataDir: String?
+    @Option(help: "Train on a seeded subset of this many images.") var trainSize: Int?
+    @Option(help: "Images held out of the training set for validation.") var validationCount = 5_000
+    @Flag(help: "Normalize each channel by the training split's mean and standard deviation.") var normalize = false
+    @Option(help: "Random-crop padding in pixels (0: no crops).") var cropPadding = 0
+    @Flag(help: "Random horizontal flips.") var flip = false
+    @Option(help: "Training length: iterations (\"50000it\") or epochs (\"40ep\").") var steps = "50000it"
+    @Option(help: "Batch size.") var batchSize = 60
+    @Option(help: "Optimizer: sgd, adam or adamw.") var optimizer: OptimizerConfiguration.Kind = .adam
+    @Option(name: [.customLong("lr"), .customLong("learning-rate")], help: "Base learning rate.") var learningRate = 1.2e-3
+    @Option(help: "SGD momentum.") var momentum = 0.0
+    @Flag(help: "Nesterov momentum (SGD).") var nesterov = false
+    @Option(help: "Weight decay (L2 for sgd and adam, decoupled for adamw).") var weightDecay = 0.0
+    @Option(help: "Learning-rate schedule: constant, step:M1,M2:GAMMA (milestones in iterations), exponential:GAMMA (per epoch), cosine[:MIN], warmup:N:SCHEDULE.")
+    var schedule = "constant"
+    @Option(help: "Loss: cross-entropy or mse (one-hot targets).") var loss: Loss = .crossEntropy
+    @Option(help: "Label smoothing (cross-entropy).") var labelSmoothing = 0.0
+    @Option(help: "Evaluate on validation and test this often (iterations or epochs).") var evalEvery = "1ep"
+    @Option(help: "Also save checkpoints at these points, comma-separated (e.g. 500it,2ep).") var checkpointAt = ""
+    @Option(help: "Seed for initialization, data order, augmentation and dropout.") var seed: UInt64 = 0
+    @Option(help: "Precision: float32 or float64.") var precision: Precision = .float32
+    @Option(help: "Directory for runs.") var out = "runs"
+    @Flag(help: "Start over even if the run's directory holds checkpoints.") var restart = false
+    @Flag(help: "Print only the summary.") var quiet = false
+
+    func configuration() throws -> TrainingConfiguration {
+        var c = TrainingConfiguration()
+        c.model = model
+        c.widths = try parseWidths(widths)
+        c.width = width
+        c.dataset = dataset
+        c.trainSize = trainSize
+        c.validationCount = validationCount
+        c.normalize = normalize
+        c.augmentation = ImageAugmentation(cropPadding: cropPadding, horizontalFlip: flip)
+        c.steps = try parseDuration(steps, option: "--steps")
+        c.batchSize = batchSize
+        c.optimizer = OptimizerConfiguration(
+            kind: optimizer, learningRate: learningRate, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay)
+        c.schedule = try parseSchedule(schedule)
+        c.loss = loss
+        c.labelSmoothing = labelSmoothing
+        c.evaluateEvery = try parseDuration(evalEvery, option: "--eval-every")
+        c.checkpoints = try checkpointAt.split(separator: ",").map { try parseDuration(String($0), option: "--checkpoint-at") }
+        c.seed = seed
+        return c
+    }
+
+    func validate() throws {
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1.") }
+        guard learningRate > 0 else { throw ValidationError("--lr must be positive.") }
+        guard (0..<1).contains(labelSmoothing) else { throw ValidationError("--label-smoothing must be in [0, 1).") }
+        guard !nesterov || (optimizer == .sgd && momentum > 0) else {
+            throw ValidationError("--nesterov needs --optimizer sgd and --momentum above 0.")
+        }
+        _ = try configuration()
+        guard ModelZoo.catalog.contains(where: { $0.name == model }) else { throw ModelZoo.UnknownModel(name: model) }
+    }
+
+    func run() throws {
+        switch precision {
+        case .float32: try train(Float.self)
+        case .float64: try train(Double.self)
+        }
+    }
+
+    private func train<Scalar: TensorScalar>(_: Scalar.Type) throws {
+        var configuration = try configuration()
+        let data = try TrainingData<Scalar>.load(configuration, directory: dataDir.map { URL(fileURLWithPath: $0) })
+        let iterationsPerEpoch = (data.train.count + batchSize - 1) / batchSize
+        configuration.schedule = configuration.schedule.withCosineLength(configuration.steps.iterations(perEpoch: iterationsPerEpoch))
+        let directory = URL(fileURLWithPath: out).appendingPathComponent(try runName(configuration, precision: Scalar.precisionName))
+        try ResultFiles.prepareDirectory(directory)
+        let trainer = try Trainer(configuration: configuration, data: data, directory: directory)
+        let reporter = ProgressReporter(quiet: quiet)
+        if !quiet {
+            print("Training \(model) on \(dataset.displayName) (\(data.train.count) train, \(data.validation.count) validation, \(data.test.count) test images) in \(Scalar.precisionName)")
+            print("Run directory: \(directory.path)")
+        }
+        let (summary, _) = try trainer.run(resume: !restart) { reporter.report($0) }
+        reporter.finish()
+        printSummary(summary, directory: directory)
+    }
+
+    private func printSummary(_ summary: TrainingSummary, directory: URL) {
+        func percent(_ value: Double?) -> String { value.map { String(format: "%.2f%%", 100 * $0) } ?? "-" }
+        func number(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "-" }
+        let rows = [
+            ("iterations", "\(summary.iterations) (\(String(format: "%.2f", summary.epochs)) epochs)"),
+            ("validation loss / accuracy", "\(number(summary.finalValidation?.loss)) / \(percent(summary.finalValidation?.accuracy))"),
+            ("test loss / accuracy", "\(number(summary.finalTest?.loss)) / \(percent(summary.finalTest?.accuracy))"),
+            ("early-stopping iteration", summary.earlyStoppingIteration.map { "\($0) (test accuracy \(percent(summary.earlyStoppingTestAccuracy)))" } ?? "-"),
+            ("training speed", String(format: "%.0f samples/s", summary.samplesPerSecond)),
+            ("wall time", String(format: "%.1f s%@", summary.wallSeconds, summary.resumedFrom > 0 ? " (resumed at \(summary.resumedFrom)it)" : "")),
+            ("results", directory.path),
+        ]
+        for (name, value) in rows { print(name.padding(toLength: 28, withPad: " ", startingAt: 0) + value) }
+    }
+}
+
+/// "OUT-relative" run name: model, data set and 8 hex digits of the configuration's hash.
+func runName(_ configuration: TrainingConfiguration, precision: String) throws -> String {
+    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    for byte in try configuration.canonicalJSON() + Data(precision.utf8) {
+        hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+    }
+    return "\(configuration.model)-\(configuration.dataset.rawValue)-\(String(hash, radix: 16).suffix(8))"
+}
+
+func parseDuration(_ text: String, option: String) throws -> TrainingDuration {
+    guard let duration = TrainingDuration(text) else {
+        throw ValidationError("\(option) must be a count of iterations or epochs, like 500it or 2ep (got \"\(text)\").")
+    }
+    return duration
+}
+
+/// Parses constant, step:M1,M2:GAMMA, exponential:GAMMA, cosine[:MIN] and warmup:N:SCHEDULE.
+func parseSchedule(_ text: String) throws -> LearningRateSchedule {
+    let parts = text.split(separator: ":", maxSplits: 2).map(String.init)
+    let invalid = ValidationError("--schedule \"\(text)\" is not one of constant, step:M1,M2:GAMMA, exponential:GAMMA, cosine[:MIN], warmup:N:SCHEDULE.")
+    switch parts.first {
+    case "constant" where parts.count == 1:
+        return .constant
+    case "step" where parts.count == 3:
+        let milestones = parts[1].split(separator: ",").compactMap { Int($0) }
+        guard let gamma = Double(parts[2]), !milestones.isEmpty else { throw invalid }
+        return .multiStep(milestones: milestones, gamma: gamma)
+    case "exponential" where parts.count == 2:
+        guard let gamma = Double(parts[1]) else { throw invalid }
+        return .exponentialPerEpoch(gamma: gamma)
+    case "cosine":
+        return .cosine(totalSteps: 0, minimum: parts.count > 1 ? Double(parts[1]) ?? 0 : 0)
+    case "warmup" where parts.count == 3:
+        guard let steps = Int(parts[1]) else { throw invalid }
+        return .linearWarmup(steps: steps, then: try parseSchedule(parts[2]))
+    default:
+        throw invalid
+    }
+}
+
+extension LearningRateSchedule {
+    /// This schedule with a cosine's length (written as 0 by `parseSchedule`) set to `total` iterations.
+    func withCosineLength(_ total: Int) -> LearningRateSchedule {
+        switch self {
+        case .cosine(0, let minimum): return .cosine(totalSteps: total, minimum: minimum)
+        case .linearWarmup(let steps, let then): return .linearWarmup(steps: steps, then: then.withCosineLength(total))
+        default: return self
+        }
+    }
+}
+
+extension DataSetName: ExpressibleByArgument {}
+extension Loss: ExpressibleByArgument {}
