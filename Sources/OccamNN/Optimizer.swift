@@ -295,7 +295,7 @@ func laneSquareRoot<Scalar: SIMDScalar & BinaryFloatingPoint>(_ x: Lanes<Scalar>
 
 /// Sets `x[i]` to `+0` wherever the 0/1 mask `m[i]` is 0.
 @inline(__always)
-func zeroPruned<Scalar: SIMDScalar & BinaryFloatingPoint>(
+func zeroPruned<Scalar: BinaryFloatingPoint>(
     _ count: Int, _ m: UnsafePointer<Scalar>, _ x: UnsafeMutablePointer<Scalar>
 ) {
     if Scalar.self == Float.self {

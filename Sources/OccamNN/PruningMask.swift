@@ -64,13 +64,10 @@ public struct PruningMask<Scalar: TensorScalar>: Sendable, Equatable {
         precondition(
             tensor.shape == mask.shape,
             "PruningMask: \(name) has shape \(tensor.shape) but its mask has shape \(mask.shape)")
-        return tensor.withUnsafePointer { x in
-            mask.withUnsafePointer { m in
-                Tensor(shape: tensor.shape) { out, count in
-                    for i in 0..<count { out[i] = m[i] != 0 ? x[i] : 0 }
-                }
-            }
-        }
+        var result = tensor
+        let count = result.count
+        mask.withUnsafePointer { m in result.withUnsafeMutablePointer { x in zeroPruned(count, m, x) } }
+        return result
     }
 }
 

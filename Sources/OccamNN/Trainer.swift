@@ -50,7 +50,7 @@ public struct TrainingProgress: Sendable {
 /// iteration i is the same whether the run got there in one go or through a checkpoint.
 public struct Trainer<Scalar: TensorScalar> {
     public var configuration: TrainingConfiguration
-    public var data: TrainingData<Scalar>
+    public var data: PreparedData<Scalar>
     public var model: Model<Scalar>
     /// Results go here (metrics.jsonl, config.json, checkpoint-<n>it.safetensors, final.safetensors, summary.json);
     /// nil keeps everything in memory.
@@ -60,7 +60,7 @@ public struct Trainer<Scalar: TensorScalar> {
     /// The starting weights; nil draws them from the seed's "init" stream.
     public var initialParameters: ParameterSet<Scalar>?
 
-    public init(configuration: TrainingConfiguration, data: TrainingData<Scalar>, directory: URL?) throws {
+    public init(configuration: TrainingConfiguration, data: PreparedData<Scalar>, directory: URL?) throws {
         self.configuration = configuration
         self.data = data
         self.directory = directory

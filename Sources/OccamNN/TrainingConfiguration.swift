@@ -38,6 +38,13 @@ public struct TrainingConfiguration: Codable, Sendable, Hashable {
         try ModelZoo.build(model, inputShape: inputShape, classes: classes, options: .init(widths: widths, width: width))
     }
 
+    /// The data part of the configuration, as OccamData prepares it.
+    public var data: DataConfiguration {
+        DataConfiguration(
+            dataSet: dataset, validationCount: validationCount, trainSize: trainSize, normalizes: normalize,
+            augmentation: augmentation)
+    }
+
     /// Canonical JSON: sorted keys, no whitespace. Two equal configurations give the same bytes.
     public func canonicalJSON() throws -> Data {
         let encoder = JSONEncoder()

@@ -87,7 +87,7 @@ struct TrainCommand: ParsableCommand {
 
     private func train<Scalar: TensorScalar>(_: Scalar.Type) throws {
         var configuration = try configuration()
-        let data = try TrainingData<Scalar>.load(configuration, directory: dataDir.map { URL(fileURLWithPath: $0) })
+        let data = try PreparedData<Scalar>(configuration.data, seed: configuration.seed, directory: dataDir.map { URL(fileURLWithPath: $0) })
         let iterationsPerEpoch = (data.train.count + batchSize - 1) / batchSize
         configuration.schedule = configuration.schedule.withCosineLength(configuration.steps.iterations(perEpoch: iterationsPerEpoch))
         let directory = URL(fileURLWithPath: out).appendingPathComponent(try runName(configuration, precision: Scalar.precisionName))
