@@ -16,6 +16,8 @@ final class SpinningWorker: @unchecked Sendable {
     private let spinNanoseconds: UInt64 = 200_000
     private let posted = Atomic<Int>(0)
     private let completed = Atomic<Int>(0)
+    /// The last ticket whose job someone (worker or caller) took; a job runs once, on whoever takes it.
+    private let claimed = Atomic<Int>(0)
     private let parked = Atomic<Bool>(false)
     private let inUse = Atomic<Bool>(false)
     private let wakeUp = DispatchSemaphore(value: 0)
@@ -29,7 +31,9 @@ final class SpinningWorker: @unchecked Sendable {
         thread.start()
     }
 
-    /// Runs `theirs` on the worker and `mine` on the calling thread, and returns when both are done.
+    /// Runs `theirs` on the worker and `mine` on the calling thread, and returns when both are done. If the
+    /// worker has not picked `theirs` up by the time `mine` is done (it was descheduled on a busy machine),
+    /// the caller runs it too, so a loaded machine never leaves the caller waiting.
     /// Returns false without running anything if the worker is busy with another caller's job.
     func run(_ theirs: () -> Void, alongside mine: () -> Void) -> Bool {
         guard inUse.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
@@ -41,7 +45,11 @@ final class SpinningWorker: @unchecked Sendable {
             let ticket = posted.wrappingAdd(1, ordering: .sequentiallyConsistent).newValue
             if parked.load(ordering: .sequentiallyConsistent) { wakeUp.signal() }
             mine()
-            while completed.load(ordering: .acquiring) != ticket {}
+            if claimed.compareExchange(expected: ticket - 1, desired: ticket, ordering: .acquiringAndReleasing).exchanged {
+                theirs()
+            } else {
+                while completed.load(ordering: .acquiring) != ticket {}
+            }
             job = nil
         }
         return true
@@ -65,9 +73,12 @@ final class SpinningWorker: @unchecked Sendable {
                 parked.store(false, ordering: .sequentiallyConsistent)
                 spinStart = 0
             }
-            done += 1
-            job?()
-            completed.store(done, ordering: .releasing)
+            let ticket = posted.load(ordering: .acquiring)
+            if claimed.compareExchange(expected: ticket - 1, desired: ticket, ordering: .acquiringAndReleasing).exchanged {
+                job?()
+                completed.store(ticket, ordering: .releasing)
+            }
+            done = ticket
         }
     }
 }
