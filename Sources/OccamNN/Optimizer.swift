@@ -3,15 +3,19 @@ import OccamTensor
 import _Builtin_intrinsics.intel
 #endif
 
-/// A first-order optimizer that updates a model's parameters in place from their gradients.
+/// A first-order optimizer that updates a model's parameters from their gradients.
 ///
 /// Optimizers follow `torch.optim` exactly: the same update formulas, the same state tensors under the same
 /// names, and the same order of floating-point operations as PyTorch's CPU kernels where that decides the rounding
 /// (PyTorch's vectorized kernels fuse some multiply-adds; ours do not, so Float32 results may differ from PyTorch's
 /// in the last bit, Float64 results agree to about 1e-15).
 ///
-/// A pruning `mask` is part of the update: the gradient is masked before the update, and the pruned weights and
-/// their state (momentum buffers, moment estimates) are set to exactly `+0` after it, on every step.
+/// A pruning `mask` is part of the update: after every step the pruned weights and their state (momentum buffers,
+/// moment estimates) are exactly `+0`. The updates are element-wise, so this equals masking the gradient before the
+/// update and the result after it; a NaN or infinite gradient at a pruned weight has no effect.
+///
+/// Steps run vectorized loops (Float and Double) and, in steady state, allocate nothing: new parameters are written
+/// into spare buffers that hold the previous step's parameters (copy-on-write keeps any copy the caller holds).
 ///
 /// All state is in `state` (tensors plus a step counter); `restore(_:parameters:)` on a freshly made optimizer with
 /// the same hyperparameters continues bit-identically to an uninterrupted run. The learning rate is an argument
