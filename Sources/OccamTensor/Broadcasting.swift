@@ -46,8 +46,26 @@ func contiguousStrides(_ shape: [Int]) -> [Int] {
 
 /// Visits every row of the last axis of `shape`, passing the offsets of that row in each operand given
 /// their strides. Shapes of rank 0 visit one row of length 1.
+///
+/// Adjacent axes that every operand walks contiguously (or all broadcast) are merged first, as NumPy's
+/// iterator does, so [60, 6, 28, 28] + [1, 6, 1, 1] runs 360 rows of 784, not 10,080 rows of 28. The
+/// innermost stride of each operand is unchanged by the merging.
 @inline(__always)
-func forEachRow(shape: [Int], strides: [[Int]], _ body: (_ offsets: [Int], _ rowLength: Int) -> Void) {
+func forEachRow(shape originalShape: [Int], strides originalStrides: [[Int]], _ body: (_ offsets: [Int], _ rowLength: Int) -> Void) {
+    var shape = originalShape
+    var strides = originalStrides
+    var axis = shape.count - 2
+    while axis >= 0 {
+        if strides.allSatisfy({ $0[axis] == $0[axis + 1] * shape[axis + 1] }) {
+            shape[axis] *= shape[axis + 1]
+            shape.remove(at: axis + 1)
+            for k in strides.indices {
+                strides[k][axis] = strides[k][axis + 1]
+                strides[k].remove(at: axis + 1)
+            }
+        }
+        axis -= 1
+    }
     let rank = shape.count
     if rank == 0 {
         body([Int](repeating: 0, count: strides.count), 1)

@@ -27,11 +27,12 @@ public struct WindowGeometry: Sendable, Hashable {
         [channels * kernelHeight * kernelWidth, batch * outputHeight * outputWidth]
     }
 
-    /// Calls body(columnsOffset, inputOffset) for every im2col entry that lies inside the input (entries in
-    /// the padding are zero and skipped). The range of valid output columns is computed per kernel column,
-    /// so the innermost loop has no branches and, at stride 1, walks both arrays contiguously.
+    /// Calls body(columnsOffset, inputOffset, length) for every run of im2col entries of the images (indices
+    /// along N) in `images` that lies inside the input: entries columnsOffset + k come from
+    /// inputOffset + k * stride for k in 0..<length (entries in the padding are zero and skipped). A run is
+    /// one output row of one kernel position, so the innermost loop has no branches.
     @usableFromInline @inline(__always)
-    func forEachInsideEntry(_ body: (_ columnsOffset: Int, _ inputOffset: Int) -> Void) {
+    func forEachInsideRun(images: Range<Int>, _ body: (_ columnsOffset: Int, _ inputOffset: Int, _ length: Int) -> Void) {
         let (ho, wo) = (outputHeight, outputWidth)
         let columnCount = batch * ho * wo
         for c in 0..<channels {
@@ -42,13 +43,13 @@ public struct WindowGeometry: Sendable, Hashable {
                     let first = Swift.max(0, (padding - j + stride - 1) / stride)
                     let last = Swift.min(wo - 1, (width - 1 + padding - j) / stride)
                     if first > last { continue }
-                    for n in 0..<batch {
+                    for n in images {
                         for oh in 0..<ho {
                             let ih = oh * stride - padding + i
                             if ih < 0 || ih >= height { continue }
                             let inputRow = ((n * channels + c) * height + ih) * width - padding + j
                             let columnRow = row * columnCount + (n * ho + oh) * wo
-                            for ow in first...last { body(columnRow + ow, inputRow + ow * stride) }
+                            body(columnRow + first, inputRow + first * stride, last - first + 1)
                         }
                     }
                 }
@@ -62,9 +63,13 @@ extension Tensor {
     /// convolution is one matrix product. Positions in the zero padding read as 0.
     public func imageToColumns(_ geometry: WindowGeometry) -> Tensor {
         precondition(shape == geometry.inputShape, "imageToColumns: input \(shape) does not match geometry \(geometry.inputShape)")
-        var columns = Tensor(zeros: geometry.columnsShape)
-        withUnsafePointer { x in columns.withUnsafeMutablePointer { Scalar.imageToColumnsKernel(x, geometry, $0) } }
-        return columns
+        // Without padding every entry is written; with it, the padding entries must read as zero.
+        return withUnsafePointer { x in
+            Tensor(shape: geometry.columnsShape) { y, count in
+                if geometry.padding > 0 { fill(y, with: 0, count: count) }
+                inTwoHalves(geometry.batch, work: count) { Scalar.imageToColumnsKernel(x, geometry, y, images: $0) }
+            }
+        }
     }
 
     /// The adjoint of `imageToColumns`: adds each column entry back onto the input position it came from.
@@ -72,7 +77,12 @@ extension Tensor {
     public func columnsToImage(_ geometry: WindowGeometry) -> Tensor {
         precondition(shape == geometry.columnsShape, "columnsToImage: columns \(shape) do not match geometry \(geometry.columnsShape)")
         var image = Tensor(zeros: geometry.inputShape)
-        withUnsafePointer { x in image.withUnsafeMutablePointer { Scalar.columnsToImageKernel(x, geometry, $0) } }
+        withUnsafePointer { x in
+            image.withUnsafeMutablePointer { y in
+                // Each image receives only its own columns, so the halves never write the same element.
+                inTwoHalves(geometry.batch, work: count) { Scalar.columnsToImageKernel(x, geometry, y, images: $0) }
+            }
+        }
         return image
     }
 
@@ -83,9 +93,28 @@ extension Tensor {
         let count = geometry.batch * geometry.channels * geometry.outputHeight * geometry.outputWidth
         return withUnsafePointer { x in
             [Int](unsafeUninitializedCapacity: count) { buffer, initialized in
-                if count > 0 { Scalar.maxPoolingKernel(x, geometry, buffer.baseAddress!) }
+                let result = buffer.baseAddress!
+                if count > 0 {
+                    inTwoHalves(geometry.batch * geometry.channels, work: geometry.inputShape.reduce(1, *)) {
+                        Scalar.maxPoolingKernel(x, geometry, result, planes: $0)
+                    }
+                }
                 initialized = count
             }
         }
     }
+}
+
+/// Elements of work above which a loop over independent items is split between the caller and
+/// `SpinningWorker`.
+let splitWorkThreshold = 1 << 16
+
+/// Runs `body` on 0..<count, as two halves on two cores when `work` is large enough; the halves must touch
+/// disjoint memory.
+func inTwoHalves(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
+    if count >= 2 && work >= splitWorkThreshold, let worker = SpinningWorker.shared {
+        let middle = count / 2
+        if worker.run({ body(0..<middle) }, alongside: { body(middle..<count) }) { return }
+    }
+    body(0..<count)
 }

@@ -40,14 +40,19 @@ where Self.RawSignificand: FixedWidthInteger {
     /// y[i] = x[i * stride] for i in 0..<count.
     static func stridedCopyKernel(_ x: UnsafePointer<Self>, stride: Int, _ y: UnsafeMutablePointer<Self>, count: Int)
 
-    /// im2col: writes the `geometry.columnsShape` columns of the `[N, C, H, W]` input x into y (zeros for padding).
-    static func imageToColumnsKernel(_ x: UnsafePointer<Self>, _ geometry: WindowGeometry, _ y: UnsafeMutablePointer<Self>)
+    /// im2col: writes the `geometry.columnsShape` columns of the `[N, C, H, W]` input x into y (padding entries
+    /// are left as they are: zero them first), for the images (indices along N) in `images`.
+    static func imageToColumnsKernel(
+        _ x: UnsafePointer<Self>, _ geometry: WindowGeometry, _ y: UnsafeMutablePointer<Self>, images: Range<Int>)
 
-    /// col2im: adds each column entry of x onto the input position of y it came from.
-    static func columnsToImageKernel(_ x: UnsafePointer<Self>, _ geometry: WindowGeometry, _ y: UnsafeMutablePointer<Self>)
+    /// col2im: adds each column entry of x onto the input position of y it came from, for `images`.
+    static func columnsToImageKernel(
+        _ x: UnsafePointer<Self>, _ geometry: WindowGeometry, _ y: UnsafeMutablePointer<Self>, images: Range<Int>)
 
-    /// For max pooling: the flat input index of each window's first maximum (NaN wins), in output order.
-    static func maxPoolingKernel(_ x: UnsafePointer<Self>, _ geometry: WindowGeometry, _ result: UnsafeMutablePointer<Int>)
+    /// For max pooling: the flat input index of each window's first maximum (NaN wins), in output order, for
+    /// the (image, channel) planes in `planes`.
+    static func maxPoolingKernel(
+        _ x: UnsafePointer<Self>, _ geometry: WindowGeometry, _ result: UnsafeMutablePointer<Int>, planes: Range<Int>)
 
     /// C = alpha * op(A) * op(B) + beta * C on row-major matrices (cblas_?gemm).
     static func gemm(
@@ -111,14 +116,20 @@ extension Float: TensorScalar {
     public static func stridedCopyKernel(_ x: UnsafePointer<Float>, stride: Int, _ y: UnsafeMutablePointer<Float>, count: Int) {
         for i in 0..<count { y[i] = x[i * stride] }
     }
-    public static func imageToColumnsKernel(_ x: UnsafePointer<Float>, _ geometry: WindowGeometry, _ y: UnsafeMutablePointer<Float>) {
-        geometry.forEachInsideEntry { y[$0] = x[$1] }
+    public static func imageToColumnsKernel(
+        _ x: UnsafePointer<Float>, _ geometry: WindowGeometry, _ y: UnsafeMutablePointer<Float>, images: Range<Int>
+    ) {
+        imageToColumnsLoop(x, geometry, y, images: images)
     }
-    public static func columnsToImageKernel(_ x: UnsafePointer<Float>, _ geometry: WindowGeometry, _ y: UnsafeMutablePointer<Float>) {
-        geometry.forEachInsideEntry { y[$1] += x[$0] }
+    public static func columnsToImageKernel(
+        _ x: UnsafePointer<Float>, _ geometry: WindowGeometry, _ y: UnsafeMutablePointer<Float>, images: Range<Int>
+    ) {
+        columnsToImageLoop(x, geometry, y, images: images)
     }
-    public static func maxPoolingKernel(_ x: UnsafePointer<Float>, _ geometry: WindowGeometry, _ result: UnsafeMutablePointer<Int>) {
-        maxPoolingLoop(x, geometry, result)
+    public static func maxPoolingKernel(
+        _ x: UnsafePointer<Float>, _ geometry: WindowGeometry, _ result: UnsafeMutablePointer<Int>, planes: Range<Int>
+    ) {
+        maxPoolingLoop(x, geometry, result, planes: planes)
     }
 
     public static func gemm(
@@ -195,14 +206,20 @@ extension Double: TensorScalar {
     public static func stridedCopyKernel(_ x: UnsafePointer<Double>, stride: Int, _ y: UnsafeMutablePointer<Double>, count: Int) {
         for i in 0..<count { y[i] = x[i * stride] }
     }
-    public static func imageToColumnsKernel(_ x: UnsafePointer<Double>, _ geometry: WindowGeometry, _ y: UnsafeMutablePointer<Double>) {
-        geometry.forEachInsideEntry { y[$0] = x[$1] }
+    public static func imageToColumnsKernel(
+        _ x: UnsafePointer<Double>, _ geometry: WindowGeometry, _ y: UnsafeMutablePointer<Double>, images: Range<Int>
+    ) {
+        imageToColumnsLoop(x, geometry, y, images: images)
     }
-    public static func columnsToImageKernel(_ x: UnsafePointer<Double>, _ geometry: WindowGeometry, _ y: UnsafeMutablePointer<Double>) {
-        geometry.forEachInsideEntry { y[$1] += x[$0] }
+    public static func columnsToImageKernel(
+        _ x: UnsafePointer<Double>, _ geometry: WindowGeometry, _ y: UnsafeMutablePointer<Double>, images: Range<Int>
+    ) {
+        columnsToImageLoop(x, geometry, y, images: images)
     }
-    public static func maxPoolingKernel(_ x: UnsafePointer<Double>, _ geometry: WindowGeometry, _ result: UnsafeMutablePointer<Int>) {
-        maxPoolingLoop(x, geometry, result)
+    public static func maxPoolingKernel(
+        _ x: UnsafePointer<Double>, _ geometry: WindowGeometry, _ result: UnsafeMutablePointer<Int>, planes: Range<Int>
+    ) {
+        maxPoolingLoop(x, geometry, result, planes: planes)
     }
 
     public static func gemm(
