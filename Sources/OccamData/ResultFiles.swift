@@ -29,26 +29,13 @@ public enum ResultFiles {
 
     /// Writes `values` as JSON Lines: one compact JSON object per line.
     public static func writeJSONLines<Value: Encodable>(_ values: [Value], to url: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var data = Data()
-        for value in values {
-            data += try encoder.encode(value)
-            data += Data("\n".utf8)
-        }
-        try write(data, to: url)
+        try write(jsonLines(values), to: url)
     }
 
     /// Appends `values` to the JSON Lines file at `url` (creating it), one compact object per line, and
     /// flushes them to disk. A crash can cut off at most the lines of this call.
     public static func appendJSONLines<Value: Encodable>(_ values: [Value], to url: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var data = Data()
-        for value in values {
-            data += try encoder.encode(value)
-            data += Data("\n".utf8)
-        }
+        let data = try jsonLines(values)
         if !FileManager.default.fileExists(atPath: url.path) {
             try write(data, to: url)
             return
@@ -58,5 +45,17 @@ public enum ResultFiles {
         try handle.seekToEnd()
         try handle.write(contentsOf: data)
         try handle.synchronize()
+    }
+
+    /// One compact JSON object per line, keys sorted.
+    private static func jsonLines<Value: Encodable>(_ values: [Value]) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var data = Data()
+        for value in values {
+            data += try encoder.encode(value)
+            data += Data("\n".utf8)
+        }
+        return data
     }
 }
