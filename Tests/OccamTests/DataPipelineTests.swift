@@ -22,18 +22,7 @@ import Testing
     /// Writes `bytes` to `name` in `folder` (default: the test's directory), gzip-compressed as `name.gz` if asked.
     @discardableResult
     func write(_ bytes: [UInt8], _ name: String, in folder: URL? = nil, gzip: Bool = false) throws -> URL {
-        let folder = folder ?? directory
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let url = folder.appendingPathComponent(name)
-        try Data(bytes).write(to: url)
-        guard gzip else { return url }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        process.arguments = ["-n", "-f", url.path]
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0)
-        return url.appendingPathExtension("gz")
+        try writeTestFile(bytes, name, in: folder ?? directory, gzip: gzip)
     }
 
     /// CIFAR-10 records: label byte, then 3072 pixel bytes given by `pixel(record, offset)`.

@@ -27,18 +27,7 @@ import Testing
     /// Writes `bytes` to `name` in the test's directory, gzip-compressed (as `name.gz`) if asked.
     @discardableResult
     func write(_ bytes: [UInt8], _ name: String, gzip: Bool = false, in subdirectory: URL? = nil) throws -> URL {
-        let folder = subdirectory ?? directory
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let url = folder.appendingPathComponent(name)
-        try Data(bytes).write(to: url)
-        guard gzip else { return url }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        process.arguments = ["-n", "-f", url.path]
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0)
-        return url.appendingPathExtension("gz")
+        try writeTestFile(bytes, name, in: subdirectory ?? directory, gzip: gzip)
     }
 
     /// The error that reading `url` throws.
