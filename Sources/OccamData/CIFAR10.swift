@@ -52,11 +52,6 @@ public enum CIFAR10 {
     ///   empty file), `.partialRecord` (a length that is not a whole number of records), `.unexpectedDimensions`
     ///   (not `expectedRecords` records), `.labelOutOfRange` (naming the record).
     public static func readBatch(_ url: URL, expectedRecords: Int? = nil) throws -> (labels: [UInt8], pixels: [UInt8]) {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-            throw DataSetError.fileNotFound(url)
-        }
-        if isDirectory.boolValue { throw DataSetError.unreadable(url, reason: "it is a directory") }
         let stream = try GzipStream(url)
         defer { stream.close() }
         let bytes = try stream.read(count: Int.max)

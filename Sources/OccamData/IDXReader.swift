@@ -33,12 +33,6 @@ public enum IDXReader {
     ///   `.unsupportedDataType` (elements other than unsigned bytes), `.invalidHeader`, `.truncated`,
     ///   `.trailingBytes`, `.corruptCompressedStream`.
     public static func read(_ url: URL, rank: Int? = nil) throws -> IDXFile {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-            throw DataSetError.fileNotFound(url)
-        }
-        if isDirectory.boolValue { throw DataSetError.unreadable(url, reason: "it is a directory") }
-
         let stream = try GzipStream(url)
         defer { stream.close() }
 
@@ -99,7 +93,13 @@ struct GzipStream {
     let url: URL
     let file: gzFile
 
+    /// Opens `url`. Throws `.fileNotFound`, or `.unreadable` for a directory or a file that cannot be opened.
     init(_ url: URL) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw DataSetError.fileNotFound(url)
+        }
+        if isDirectory.boolValue { throw DataSetError.unreadable(url, reason: "it is a directory") }
         guard let file = gzopen(url.path, "rb") else {
             throw DataSetError.unreadable(url, reason: String(cString: strerror(errno)))
         }
