@@ -25,7 +25,7 @@ public struct TrainingSummary: Codable, Sendable {
     /// Training samples per second over this session (excluding evaluation).
     public var samplesPerSecond: Double
     public var wallSeconds: Double
-    /// The iteration this session started from (non-zero when resumed).
+    /// The iteration this session started from (non-zero when resumed, or when started from rewound weights).
     public var resumedFrom: Int
 }
 
@@ -59,6 +59,11 @@ public struct Trainer<Scalar: TensorScalar> {
     public var mask: PruningMask<Scalar>?
     /// The starting weights; nil draws them from the seed's "init" stream.
     public var initialParameters: ParameterSet<Scalar>?
+    /// The starting buffers (BatchNorm statistics); nil: the model's initial buffers.
+    public var initialBuffers: ParameterSet<Scalar>?
+    /// The iteration a fresh run starts at: training from weights rewound to iteration k of another run
+    /// continues that run's data order and schedule from k, with a fresh optimizer (as OpenLTH does).
+    public var startIteration = 0
 
     public init(configuration: TrainingConfiguration, data: PreparedData<Scalar>, directory: URL?) throws {
         self.configuration = configuration
@@ -88,6 +93,10 @@ public struct Trainer<Scalar: TensorScalar> {
         let evaluateEvery = max(1, configuration.evaluateEvery.iterations(perEpoch: perEpoch))
         let checkpointIterations = Set(configuration.checkpoints.map { $0.iterations(perEpoch: perEpoch) })
         guard total >= 1 else { throw TrainingError.impossibleConfiguration("--steps \(configuration.steps) is zero iterations") }
+        guard startIteration < total else {
+            throw TrainingError.impossibleConfiguration(
+                "training starts at iteration \(startIteration) but ends at \(total) (--steps \(configuration.steps)); start earlier or train longer")
+        }
 
         var state = try startingState(resume: resume, total: total)
         var records = try existingRecords(upTo: state.iteration)
@@ -99,7 +108,7 @@ public struct Trainer<Scalar: TensorScalar> {
             try optimizer.restore(state.optimizerState, parameters: state.parameters)
         }
         let resumedFrom = state.iteration
-        if state.iteration == 0 {
+        if state.iteration == startIteration {
             let evaluations = evaluate(state, iteration: 0, perEpoch: perEpoch)
             records += evaluations
             try appendRecords(evaluations)
@@ -186,7 +195,8 @@ public struct Trainer<Scalar: TensorScalar> {
             parameters = parameters.mapTensors { name, tensor in mask[name].map { tensor * $0 } ?? tensor }
         }
         return TrainingCheckpoint(
-            configuration: configuration, iteration: 0, parameters: parameters, buffers: model.initialBuffers(),
+            configuration: configuration, iteration: startIteration, parameters: parameters,
+            buffers: initialBuffers ?? model.initialBuffers(),
             optimizerState: OptimizerState(kind: configuration.optimizer.kind.stateKind, step: 0, tensors: ParameterSet()),
             mask: mask)
     }
@@ -206,7 +216,7 @@ public struct Trainer<Scalar: TensorScalar> {
     /// dropped, so the file ends up as if the run had never stopped).
     private func existingRecords(upTo iteration: Int) throws -> [EvaluationRecord] {
         guard let url = directory?.appendingPathComponent("metrics.jsonl") else { return [] }
-        guard iteration > 0, let text = try? String(contentsOf: url, encoding: .utf8) else {
+        guard iteration > startIteration, let text = try? String(contentsOf: url, encoding: .utf8) else {
             try? FileManager.default.removeItem(at: url)
             return []
         }

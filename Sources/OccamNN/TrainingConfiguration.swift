@@ -28,8 +28,14 @@ public struct TrainingConfiguration: Codable, Sendable, Hashable {
     public var evaluateEvery: TrainingDuration = TrainingDuration(epochs: 1)
     /// Extra checkpoints (the end is always saved), e.g. the rewind point of a lottery ticket run.
     public var checkpoints: [TrainingDuration] = []
-    /// Fixes initialization, data order, augmentation and dropout.
+    /// Fixes initialization, data order, augmentation and dropout (and the data split, unless `dataSeed` is set).
     public var seed: UInt64 = 0
+    /// Fixes the validation split and the training subset when it should differ from `seed`: copies of one
+    /// network trained with different data orders (`occam connectivity`) share their data. nil: `seed`.
+    public var dataSeed: UInt64?
+
+    /// The seed of the validation split and training subset.
+    public var dataSplitSeed: UInt64 { dataSeed ?? seed }
 
     public init() {}
 

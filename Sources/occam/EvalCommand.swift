@@ -30,7 +30,7 @@ struct EvalCommand: ParsableCommand {
             }
             configuration.dataset = dataset
         }
-        let data = try PreparedData<Scalar>(configuration.data, seed: configuration.seed, directory: dataDir.map { URL(fileURLWithPath: $0) })
+        let data = try PreparedData<Scalar>(configuration.data, seed: configuration.dataSplitSeed, directory: dataDir.map { URL(fileURLWithPath: $0) })
         let model: Model<Scalar> = try configuration.buildModel(inputShape: data.train.imageShape, classes: data.train.classCount)
         print("\(url.lastPathComponent): \(configuration.model) after \(saved.iteration) iterations, on \(configuration.dataset.displayName)")
         print("split         images   loss      accuracy")

@@ -6,10 +6,13 @@ struct Occam: ParsableCommand {
         commandName: "occam",
         abstract: "Experiments on why over-parameterized networks generalize.",
         discussion: """
-            Each subcommand runs one experiment and writes its results (JSON, JSONL) under --out.
+            Each subcommand runs one experiment and writes its results (JSON, JSONL, CSV, SVG, index.html) under --out.
             Start with `occam doctor` to check the set-up.
             """,
-        subcommands: [TrainCommand.self, EvalCommand.self, MinNormCommand.self, ModelsCommand.self, BenchCommand.self, DoctorCommand.self]
+        subcommands: [
+            TrainCommand.self, EvalCommand.self, LotteryCommand.self, ConnectivityCommand.self, ReportCommand.self, MinNormCommand.self, ModelsCommand.self,
+            BenchCommand.self, DoctorCommand.self,
+        ]
     )
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OccamData
+import OccamExperiments
 import OccamNN
 import OccamTensor
 
@@ -15,71 +16,25 @@ struct TrainCommand: ParsableCommand {
             "optimizer." and "mask." prefixes, is a state_dict with PyTorch's names and layouts.
             """)
 
-    @Option(help: "Model (see `occam models`).") var model = "lenet-300-100"
-    @Option(help: "Hidden widths of mlp, comma-separated.") var widths = "512"
-    @Option(help: "k of mcnn; the channel multiplier of resnet-20.") var width = 1
-    @Option(help: "Data set: \(DataSetName.allCases.map(\.rawValue).joined(separator: ", ")).") var dataset: DataSetName = .fashionMNIST
-    @Option(help: "Directory holding the data sets (default: $OCCAM_DATA, then /usr/share/datasets).") var dataDir: String?
-    @Option(help: "Train on a seeded subset of this many images.") var trainSize: Int?
-    @Option(help: "Images held out of the training set for validation.") var validationCount = 5_000
-    @Flag(help: "Normalize each channel by the training split's mean and standard deviation.") var normalize = false
-    @Option(help: "Random-crop padding in pixels (0: no crops).") var cropPadding = 0
-    @Flag(help: "Random horizontal flips.") var flip = false
+    @OptionGroup var training: TrainingOptions
     @Option(help: "Training length: iterations (\"50000it\") or epochs (\"40ep\").") var steps = "50000it"
-    @Option(help: "Batch size.") var batchSize = 60
-    @Option(help: "Optimizer: sgd, adam or adamw.") var optimizer: OptimizerConfiguration.Kind = .adam
-    @Option(name: [.customLong("lr"), .customLong("learning-rate")], help: "Base learning rate.") var learningRate = 1.2e-3
-    @Option(help: "SGD momentum.") var momentum = 0.0
-    @Flag(help: "Nesterov momentum (SGD).") var nesterov = false
-    @Option(help: "Weight decay (L2 for sgd and adam, decoupled for adamw).") var weightDecay = 0.0
-    @Option(help: "Learning-rate schedule: constant, step:M1,M2:GAMMA (milestones in iterations), exponential:GAMMA (per epoch), cosine[:MIN], warmup:N:SCHEDULE.")
-    var schedule = "constant"
-    @Option(help: "Loss: cross-entropy or mse (one-hot targets).") var loss: Loss = .crossEntropy
-    @Option(help: "Label smoothing (cross-entropy).") var labelSmoothing = 0.0
     @Option(help: "Evaluate on validation and test this often (iterations or epochs).") var evalEvery = "1ep"
     @Option(help: "Also save checkpoints at these points, comma-separated (e.g. 500it,2ep).") var checkpointAt = ""
     @Option(help: "Seed for initialization, data order, augmentation and dropout.") var seed: UInt64 = 0
-    @Option(help: "Precision: float32 or float64.") var precision: Precision = .float32
     @Option(help: "Directory for runs.") var out = "runs"
     @Flag(help: "Start over even if the run's directory holds checkpoints.") var restart = false
     @Flag(help: "Print only the summary.") var quiet = false
 
     func configuration() throws -> TrainingConfiguration {
-        var c = TrainingConfiguration()
-        c.model = model
-        c.widths = try parseWidths(widths)
-        c.width = width
-        c.dataset = dataset
-        c.trainSize = trainSize
-        c.validationCount = validationCount
-        c.normalize = normalize
-        c.augmentation = ImageAugmentation(cropPadding: cropPadding, horizontalFlip: flip)
-        c.steps = try parseDuration(steps, option: "--steps")
-        c.batchSize = batchSize
-        c.optimizer = OptimizerConfiguration(
-            kind: optimizer, learningRate: learningRate, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay)
-        c.schedule = try parseSchedule(schedule)
-        c.loss = loss
-        c.labelSmoothing = labelSmoothing
-        c.evaluateEvery = try parseDuration(evalEvery, option: "--eval-every")
+        var c = try training.configuration(steps: steps, evalEvery: evalEvery, seed: seed)
         c.checkpoints = try checkpointAt.split(separator: ",").map { try parseDuration(String($0), option: "--checkpoint-at") }
-        c.seed = seed
         return c
     }
 
-    func validate() throws {
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1.") }
-        guard learningRate > 0 else { throw ValidationError("--lr must be positive.") }
-        guard (0..<1).contains(labelSmoothing) else { throw ValidationError("--label-smoothing must be in [0, 1).") }
-        guard !nesterov || (optimizer == .sgd && momentum > 0) else {
-            throw ValidationError("--nesterov needs --optimizer sgd and --momentum above 0.")
-        }
-        _ = try configuration()
-        guard ModelZoo.catalog.contains(where: { $0.name == model }) else { throw ModelZoo.UnknownModel(name: model) }
-    }
+    func validate() throws { _ = try configuration() }
 
     func run() throws {
-        switch precision {
+        switch training.precision {
         case .float32: try train(Float.self)
         case .float64: try train(Double.self)
         }
@@ -87,15 +42,14 @@ struct TrainCommand: ParsableCommand {
 
     private func train<Scalar: TensorScalar>(_: Scalar.Type) throws {
         var configuration = try configuration()
-        let data = try PreparedData<Scalar>(configuration.data, seed: configuration.seed, directory: dataDir.map { URL(fileURLWithPath: $0) })
-        let iterationsPerEpoch = (data.train.count + batchSize - 1) / batchSize
-        configuration.schedule = configuration.schedule.withCosineLength(configuration.steps.iterations(perEpoch: iterationsPerEpoch))
+        let data = try PreparedData<Scalar>(configuration.data, seed: configuration.dataSplitSeed, directory: training.dataDirectory)
+        configuration = configuration.withScheduleLength(trainCount: data.train.count)
         let directory = URL(fileURLWithPath: out).appendingPathComponent(try runName(configuration, precision: Scalar.precisionName))
         try ResultFiles.prepareDirectory(directory)
         let trainer = try Trainer(configuration: configuration, data: data, directory: directory)
         let reporter = ProgressReporter(quiet: quiet)
         if !quiet {
-            print("Training \(model) on \(dataset.displayName) (\(data.train.count) train, \(data.validation.count) validation, \(data.test.count) test images) in \(Scalar.precisionName)")
+            print("Training \(configuration.model) on \(configuration.dataset.displayName) (\(data.train.count) train, \(data.validation.count) validation, \(data.test.count) test images) in \(Scalar.precisionName)")
             print("Run directory: \(directory.path)")
         }
         let (summary, _) = try trainer.run(resume: !restart) { reporter.report($0) }
@@ -121,11 +75,8 @@ struct TrainCommand: ParsableCommand {
 
 /// "OUT-relative" run name: model, data set and 8 hex digits of the configuration's hash.
 func runName(_ configuration: TrainingConfiguration, precision: String) throws -> String {
-    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-    for byte in try configuration.canonicalJSON() + Data(precision.utf8) {
-        hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
-    }
-    return "\(configuration.model)-\(configuration.dataset.rawValue)-\(String(hash, radix: 16).suffix(8))"
+    let hash = RunStore.hash(try configuration.canonicalJSON() + Data(precision.utf8))
+    return "\(configuration.model)-\(configuration.dataset.rawValue)-\(hash.suffix(8))"
 }
 
 func parseDuration(_ text: String, option: String) throws -> TrainingDuration {

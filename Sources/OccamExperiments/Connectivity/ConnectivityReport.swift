@@ -1,0 +1,142 @@
+import Foundation
+import OccamData
+
+/// Barriers over replicates for one spawn step (or the different-initialization control): summary.json.
+public struct BarrierSummary: Codable, Sendable {
+    /// nil for the different-initialization control.
+    public var spawnStep: Int?
+    /// Percentage points.
+    public var testBarrier: Spread
+    public var trainBarrier: Spread
+    /// Test error (%) of the two ends, pooled over replicates.
+    public var endpointTestError: Spread
+}
+
+/// One point of one path: a line of a connectivity run's metrics.jsonl.
+struct PathPointRecord: Codable {
+    var replicate: Int
+    var spawnStep: Int?
+    var alpha: Double
+    var trainLoss: Double
+    var trainError: Double
+    var testLoss: Double
+    var testError: Double
+}
+
+/// Builds a connectivity run's results from its path.json files alone: metrics.jsonl, summary.json,
+/// barriers.csv, path.csv, the SVG plots and index.html.
+public struct ConnectivityReport {
+    public var directory: URL
+
+    public init(directory: URL) { self.directory = directory }
+
+    /// Every path.json under the run directory, by replicate and spawn step (the control last).
+    func records() throws -> [PathRecord] {
+        let files = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil)?
+            .compactMap { $0 as? URL }.filter { $0.lastPathComponent == "path.json" } ?? []
+        return try files.map { try RunStore.readJSON(PathRecord.self, from: $0) }
+            .sorted { ($0.replicate, $0.spawnStep ?? .max) < ($1.replicate, $1.spawnStep ?? .max) }
+    }
+
+    @discardableResult
+    public func build() throws -> [BarrierSummary] {
+        let stored = try RunStore.readConfiguration(ConnectivityConfiguration.self, in: directory)
+        let records = try records()
+        let groups = Dictionary(grouping: records, by: \.spawnStep)
+        let keys = groups.keys.sorted { ($0 ?? .max) < ($1 ?? .max) }
+        let summaries = keys.map { key in
+            let group = groups[key]!
+            return BarrierSummary(
+                spawnStep: key, testBarrier: Spread(group.map { 100 * $0.testBarrier }),
+                trainBarrier: Spread(group.map { 100 * $0.trainBarrier }),
+                endpointTestError: Spread(group.flatMap { [100 * $0.path.points.first!.testError, 100 * $0.path.points.last!.testError] }))
+        }
+        let points = records.flatMap { record in
+            record.path.points.map {
+                PathPointRecord(replicate: record.replicate, spawnStep: record.spawnStep, alpha: $0.alpha, trainLoss: $0.trainLoss,
+                                trainError: $0.trainError, testLoss: $0.testLoss, testError: $0.testError)
+            }
+        }
+        try ResultFiles.writeJSONLines(points, to: file("metrics.jsonl"))
+        try ResultFiles.writeJSON(summaries, to: file("summary.json"))
+        let barrierTable = CSVTable(
+            header: ["spawn", "replicates", "test_barrier_mean_pp", "test_barrier_std_pp", "train_barrier_mean_pp", "train_barrier_std_pp", "endpoint_test_error_mean_percent"],
+            rows: summaries.map { s in
+                [Self.name(s.spawnStep), "\(s.testBarrier.count)", formatted(s.testBarrier.mean, digits: 2), formatted(s.testBarrier.standardDeviation, digits: 2),
+                 formatted(s.trainBarrier.mean, digits: 2), formatted(s.trainBarrier.standardDeviation, digits: 2), formatted(s.endpointTestError.mean, digits: 2)]
+            })
+        try barrierTable.write(to: file("barriers.csv"))
+        try CSVTable(
+            header: ["replicate", "spawn", "alpha", "train_error_percent", "test_error_percent", "train_loss", "test_loss"],
+            rows: points.map { p in
+                ["\(p.replicate)", Self.name(p.spawnStep), formatted(p.alpha), formatted(100 * p.trainError, digits: 3),
+                 formatted(100 * p.testError, digits: 3), formatted(p.trainLoss, digits: 5), formatted(p.testLoss, digits: 5)]
+            }).write(to: file("path.csv"))
+        let replicates = stored.configuration.replicates
+        for (split, error) in [("test", \PathPoint.testError), ("train", \PathPoint.trainError)] {
+            try LinePlot(
+                title: "\(split.prefix(1).uppercased() + split.dropFirst()) error along the linear path between two copies",
+                x: PlotAxis("interpolation α (0: copy A, 1: copy B)", range: 0...1), y: PlotAxis("\(split) error (%)"),
+                series: keys.map { key in
+                    let paths = groups[key]!.map(\.path)
+                    let count = paths.map(\.points.count).min() ?? 0
+                    return PlotSeries(key == nil ? "different init" : "spawn at \(key!)it", points: (0..<count).map { i in
+                        let spread = Spread(paths.map { 100 * $0.points[i][keyPath: error] })
+                        return PlotPoint(x: paths[0].points[i].alpha, y: spread.mean, error: spread.count > 1 ? spread.standardDeviation : nil)
+                    }, dashed: key == nil)
+                }
+            ).write(to: file("path-\(split)-error.svg"))
+        }
+        let spawned = summaries.filter { $0.spawnStep != nil }
+        var barrierSeries = [
+            PlotSeries("test error barrier", points: spawned.map { PlotPoint(x: Double($0.spawnStep!), y: $0.testBarrier.mean, error: replicates > 1 ? $0.testBarrier.standardDeviation : nil) }),
+            PlotSeries("train error barrier", points: spawned.map { PlotPoint(x: Double($0.spawnStep!), y: $0.trainBarrier.mean, error: replicates > 1 ? $0.trainBarrier.standardDeviation : nil) }),
+        ]
+        if let control = summaries.first(where: { $0.spawnStep == nil }) {
+            let xs = spawned.isEmpty ? [0.0, 1.0] : [Double(spawned.first!.spawnStep!), Double(spawned.last!.spawnStep!)]
+            barrierSeries.append(PlotSeries("different init (test)", points: xs.map { PlotPoint(x: $0, y: control.testBarrier.mean) }, dashed: true, markers: false))
+        }
+        barrierSeries.append(PlotSeries("stability threshold (2%)", points: (spawned.isEmpty ? [0.0, 1.0] : [Double(spawned.first!.spawnStep!), Double(spawned.last!.spawnStep!)]).map { PlotPoint(x: $0, y: 2) }, dashed: true, markers: false))
+        try LinePlot(
+            title: "Error barrier against the spawn step", x: PlotAxis("spawn step (training iteration)"),
+            y: PlotAxis("error barrier (percentage points)"), series: barrierSeries
+        ).write(to: file("barrier.svg"))
+        try report(stored.configuration, summaries: summaries, table: barrierTable).write(in: directory)
+        return summaries
+    }
+
+    /// "500it", or "different-init" for the control.
+    public static func name(_ spawnStep: Int?) -> String { spawnStep.map { "\($0)it" } ?? "different-init" }
+
+    private func file(_ name: String) -> URL { directory.appendingPathComponent(name) }
+
+    private func report(_ configuration: ConnectivityConfiguration, summaries: [BarrierSummary], table: CSVTable) throws -> HTMLReport {
+        let training = configuration.training
+        let network = configuration.subnetwork.map { "the level-\($0.level) ticket of \($0.run)" } ?? "the dense network"
+        var findings = summaries.map { s in
+            String(format: "%@: test error barrier %.2f ± %.2f pp (train %.2f pp), %@.", s.spawnStep.map { "Spawned at \($0)it" } ?? "Different initializations",
+                   s.testBarrier.mean, s.testBarrier.standardDeviation, s.trainBarrier.mean, s.testBarrier.mean < 2 ? "stable (below 2 pp)" : "unstable (2 pp or more)")
+        }.joined(separator: " ")
+        if summaries.isEmpty { findings = "No pair has finished yet; run the same command again." }
+        let errorBars = configuration.replicates > 1 ? " Error bars: one standard deviation over \(configuration.replicates) replicates." : ""
+        return HTMLReport(
+            title: "Linear mode connectivity: \(training.model) on \(training.dataset.displayName)",
+            introduction: """
+                Instability analysis (Frankle et al., ICML 2020) of \(network): from the state at each spawn step, two copies train \
+                to \(training.steps) with different data orders; the network (1 - α)·A + α·B is evaluated at \(configuration.points) \
+                evenly spaced α. The error barrier is the highest error on the path minus the mean error of its two ends; a network \
+                is stable when the barrier is under 2 percentage points.\(configuration.differentInit ? " The different-initialization control trains the two copies from different initial weights." : "") \
+                Training error is measured on \(configuration.trainEvaluationSize.map { "a seeded subset of \($0)" } ?? "all") training images.
+
+                \(findings)
+                """,
+            sections: [
+                .init(title: "Test error along the path", text: "One curve per spawn step (mean over replicates); a flat curve means the two copies lie in one linearly connected basin.\(errorBars)",
+                      image: "path-test-error.svg", links: [("path.csv", "path.csv"), ("metrics.jsonl", "metrics.jsonl")]),
+                .init(title: "Training error along the path", text: "The same paths on the training images.\(errorBars)", image: "path-train-error.svg"),
+                .init(title: "Error barrier against the spawn step", text: "How stability sets in as the copies split later in training; the dashed lines mark the different-initialization control (when run) and the 2-point threshold.\(errorBars)",
+                      image: "barrier.svg", table: table, links: [("barriers.csv", "barriers.csv"), ("summary.json", "summary.json")]),
+            ],
+            configurationJSON: try String(contentsOf: file("config.json"), encoding: .utf8))
+    }
+}

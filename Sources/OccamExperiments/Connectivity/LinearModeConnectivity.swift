@@ -1,0 +1,156 @@
+import Foundation
+import OccamData
+import OccamNN
+import OccamTensor
+
+/// path.json of one pair of copies.
+public struct PathRecord: Codable, Sendable, Equatable {
+    public var replicate: Int
+    /// The iteration the copies split at; nil for the different-initialization control.
+    public var spawnStep: Int?
+    public var trainBarrier: Double
+    public var testBarrier: Double
+    public var path: InterpolationPath
+}
+
+/// Runs a `ConnectivityConfiguration` in its run directory: `replicate-<r>/parent/` (the shared trajectory up
+/// to the last spawn step), `replicate-<r>/spawn-<k>it/copy-a|copy-b/` and their `path.json`, and
+/// `replicate-<r>/different-init/`. Finished stages are read back, so an interrupted run continues.
+public struct LinearModeConnectivity<Scalar: TensorScalar> {
+    public var configuration: ConnectivityConfiguration
+    public var directory: URL
+    /// The prepared data for a seed.
+    public var data: (UInt64) throws -> PreparedData<Scalar>
+    /// The lottery run's directory when `configuration.subnetwork` is set.
+    public var lotteryDirectory: URL?
+
+    public init(
+        configuration: ConnectivityConfiguration, directory: URL, lotteryDirectory: URL? = nil,
+        data: @escaping (UInt64) throws -> PreparedData<Scalar>
+    ) {
+        (self.configuration, self.directory, self.lotteryDirectory, self.data) = (configuration, directory, lotteryDirectory, data)
+    }
+
+    /// Trains and evaluates everything not yet done; returns every pair's path, replicate by replicate.
+    @discardableResult
+    public func run(events: (StudyEvent) throws -> Void = { _ in }) throws -> [PathRecord] {
+        try configuration.validate()
+        return try (0..<configuration.replicates).flatMap { try runReplicate($0, events: events) }
+    }
+
+    /// The state training starts from: weights, buffers, iteration and mask.
+    private struct Start {
+        var parameters: ParameterSet<Scalar>
+        var buffers: ParameterSet<Scalar>?
+        var iteration: Int
+        var mask: PruningMask<Scalar>?
+    }
+
+    private func runReplicate(_ replicate: Int, events: (StudyEvent) throws -> Void) throws -> [PathRecord] {
+        let seed = configuration.seed(ofReplicate: replicate)
+        let data = try self.data(seed)
+        var training = configuration.training
+        training.seed = seed
+        let model: Model<Scalar> = try training.buildModel(inputShape: data.train.imageShape, classes: data.train.classCount)
+        let perEpoch = (data.train.count + training.batchSize - 1) / training.batchSize
+        let total = training.steps.iterations(perEpoch: perEpoch)
+        let root = RandomGenerator(seed: seed)
+        let start = try startingState(replicate: replicate, seed: seed, model: model, perEpoch: perEpoch)
+        let spawns = Set(configuration.spawnSteps.map { $0.iterations(perEpoch: perEpoch) }).sorted()
+        guard spawns.first! >= start.iteration, spawns.last! < total else {
+            throw ExperimentError.impossibleConfiguration(
+                "spawn steps must lie in [\(start.iteration), \(total)) iterations (the start and the end of training); got \(spawns.map { "\($0)it" }.joined(separator: ", "))")
+        }
+        let evaluationTrain = configuration.trainEvaluationSize.map { min($0, data.train.count) }
+            .map { data.train.randomSubset(size: $0, seed: seed) } ?? data.train
+
+        func trainStage(_ name: String, _ path: String, configuration stageConfiguration: TrainingConfiguration, from state: Start)
+            throws -> TrainingCheckpoint<Scalar>
+        {
+            var trainer = try Trainer(configuration: stageConfiguration, data: data, directory: directory.appendingPathComponent(path))
+            (trainer.mask, trainer.initialParameters, trainer.initialBuffers) = (state.mask, state.parameters, state.buffers)
+            trainer.startIteration = state.iteration
+            let detail = "\(stageConfiguration.steps.iterations(perEpoch: perEpoch) - state.iteration) iterations from iteration \(state.iteration)"
+            return try TrainingStage(name: "replicate \(replicate) · \(name)", detail: detail, trainer: trainer).run(events: events).final
+        }
+        func copyConfiguration(_ copy: String) -> TrainingConfiguration {
+            var c = training
+            var random = root.stream("copy-\(copy)")
+            c.seed = random.next()
+            c.dataSeed = seed
+            return c
+        }
+        func pair(_ name: String, _ path: String, spawnStep: Int?, a: Start, b: Start) throws -> PathRecord {
+            let copyA = try trainStage("\(name) · copy A", "\(path)/copy-a", configuration: copyConfiguration("a"), from: a)
+            let copyB = try trainStage("\(name) · copy B", "\(path)/copy-b", configuration: copyConfiguration("b"), from: b)
+            let url = directory.appendingPathComponent("\(path)/path.json")
+            if let done = try? RunStore.readJSON(PathRecord.self, from: url) {
+                try events(.stageFinished(name: "replicate \(replicate) · \(name) · path", result: Self.describe(done), skipped: true))
+                return done
+            }
+            try events(.stageStarted(name: "replicate \(replicate) · \(name) · path", detail: "\(configuration.points) points"))
+            let interpolation = InterpolationPath.evaluate(
+                model: model, from: (copyA.parameters, copyA.buffers), to: (copyB.parameters, copyB.buffers),
+                points: configuration.points, train: evaluationTrain, test: data.test, loss: training.loss)
+            let record = PathRecord(
+                replicate: replicate, spawnStep: spawnStep, trainBarrier: interpolation.trainBarrier,
+                testBarrier: interpolation.testBarrier, path: interpolation)
+            try ResultFiles.writeJSON(record, to: url)
+            try events(.stageFinished(name: "replicate \(replicate) · \(name) · path", result: Self.describe(record), skipped: false))
+            return record
+        }
+
+        // The parent: one trajectory from the start to the last spawn step, saved at every spawn step.
+        var states: [Int: Start] = [start.iteration: start]
+        let later = spawns.filter { $0 > start.iteration }
+        if let last = later.last {
+            var parent = training
+            parent.steps = TrainingDuration(iterations: last)
+            parent.checkpoints = later.map { TrainingDuration(iterations: $0) }
+            _ = try trainStage("parent", "replicate-\(replicate)/parent", configuration: parent, from: start)
+            for step in later {
+                let url = directory.appendingPathComponent("replicate-\(replicate)/parent/checkpoint-\(step)it.safetensors")
+                let checkpoint = try TrainingCheckpoint<Scalar>.read(from: url)
+                states[step] = Start(parameters: checkpoint.parameters, buffers: checkpoint.buffers, iteration: step, mask: start.mask)
+            }
+        }
+        var records = try spawns.map { step in
+            try pair("spawn \(step)it", "replicate-\(replicate)/spawn-\(step)it", spawnStep: step, a: states[step]!, b: states[step]!)
+        }
+        if configuration.differentInit {
+            var random = root.stream("different-init")
+            var other = start
+            other.parameters = model.initialParameters(using: &random)
+            other.buffers = nil
+            records.append(try pair("different init", "replicate-\(replicate)/different-init", spawnStep: nil, a: start, b: other))
+        }
+        return records
+    }
+
+    /// The dense initialization, or the lottery subnetwork's mask with its rewound weights.
+    private func startingState(replicate: Int, seed: UInt64, model: Model<Scalar>, perEpoch: Int) throws -> Start {
+        var random = RandomGenerator(seed: seed).stream("init")
+        let initial = model.initialParameters(using: &random)
+        guard let subnetwork = configuration.subnetwork else { return Start(parameters: initial, buffers: nil, iteration: 0, mask: nil) }
+        guard let lotteryDirectory else { preconditionFailure("LinearModeConnectivity: a subnetwork needs lotteryDirectory") }
+        let lottery = try RunStore.readConfiguration(LotteryConfiguration.self, in: lotteryDirectory).configuration
+        guard replicate < lottery.replicates, subnetwork.level <= lottery.levels else {
+            throw ExperimentError.impossibleConfiguration(
+                "the lottery run has \(lottery.replicates) replicate(s) and levels 0-\(lottery.levels); asked for replicate \(replicate), level \(subnetwork.level)")
+        }
+        let ticket = lotteryDirectory.appendingPathComponent("replicate-\(replicate)/level-\(subnetwork.level)/ticket")
+        guard RunStore.isComplete(ticket) else {
+            throw ExperimentError.impossibleConfiguration("\(ticket.path) has not finished; run the lottery study to that level first")
+        }
+        let mask = try TrainingCheckpoint<Scalar>.read(from: ticket.appendingPathComponent("final.safetensors")).mask
+        let rewind = lottery.rewind.iterations(perEpoch: perEpoch)
+        guard rewind > 0 else { return Start(parameters: initial, buffers: nil, iteration: 0, mask: mask) }
+        let url = lotteryDirectory.appendingPathComponent("replicate-\(replicate)/level-0/ticket/checkpoint-\(rewind)it.safetensors")
+        let checkpoint = try TrainingCheckpoint<Scalar>.read(from: url)
+        return Start(parameters: checkpoint.parameters, buffers: checkpoint.buffers, iteration: rewind, mask: mask)
+    }
+
+    static func describe(_ record: PathRecord) -> String {
+        String(format: "test error barrier %.2f%%, train error barrier %.2f%%", 100 * record.testBarrier, 100 * record.trainBarrier)
+    }
+}

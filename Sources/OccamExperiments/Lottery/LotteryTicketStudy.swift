@@ -1,0 +1,125 @@
+import Foundation
+import OccamData
+import OccamNN
+import OccamTensor
+
+/// pruning.json of one stage: which network it is and how much of each prunable tensor it keeps.
+public struct LotteryStageInfo: Codable, Sendable, Equatable {
+    public var replicate: Int
+    public var level: Int
+    public var network: LotteryNetwork
+    /// The seed of the replicate (data order; initialization except for random reinitialization).
+    public var seed: UInt64
+    /// The iteration training starts at (the rewind point).
+    public var startIteration: Int
+    /// Kept and total elements per prunable tensor, in model order.
+    public var layers: [MaskedTensorCount]
+
+    /// The fraction of prunable weights kept.
+    public var weightsRemaining: Double {
+        let total = layers.reduce(0) { $0 + $1.total }
+        return total == 0 ? 1 : Double(layers.reduce(0) { $0 + $1.kept }) / Double(total)
+    }
+}
+
+/// Runs a `LotteryConfiguration` in its run directory, stage by stage:
+/// `replicate-<r>/level-<l>/<network>/` holds each training run (config.json, metrics.jsonl, summary.json,
+/// final.safetensors with the mask, pruning.json). A finished stage is read back, not rerun, so running the
+/// same configuration again continues an interrupted study. The report is built from these files
+/// (`LotteryReport`).
+public struct LotteryTicketStudy<Scalar: TensorScalar> {
+    public var configuration: LotteryConfiguration
+    public var directory: URL
+    /// The prepared data for a seed (the replicate's validation split and subset).
+    public var data: (UInt64) throws -> PreparedData<Scalar>
+
+    public init(configuration: LotteryConfiguration, directory: URL, data: @escaping (UInt64) throws -> PreparedData<Scalar>) {
+        (self.configuration, self.directory, self.data) = (configuration, directory, data)
+    }
+
+    /// The directory of one stage.
+    public func stageDirectory(replicate: Int, level: Int, network: LotteryNetwork) -> URL {
+        directory.appendingPathComponent("replicate-\(replicate)/level-\(level)/\(network.rawValue)")
+    }
+
+    /// Trains every stage not yet finished, replicate by replicate and level by level.
+    /// - Parameter events: progress; throwing from it stops the study (what is written stays valid).
+    public func run(events: (StudyEvent) throws -> Void = { _ in }) throws {
+        try configuration.validate()
+        for replicate in 0..<configuration.replicates {
+            try runReplicate(replicate, events: events)
+        }
+    }
+
+    private func runReplicate(_ replicate: Int, events: (StudyEvent) throws -> Void) throws {
+        let seed = configuration.seed(ofReplicate: replicate)
+        let data = try self.data(seed)
+        let dense = configuration.trainingConfiguration(replicate: replicate, level: 0)
+        let model: Model<Scalar> = try dense.buildModel(inputShape: data.train.imageShape, classes: data.train.classCount)
+        let root = RandomGenerator(seed: seed)
+        var initRandom = root.stream("init")
+        let initial = model.initialParameters(using: &initRandom)
+        let prunable = try configuration.prunableNames(of: initial)
+        let perEpoch = (data.train.count + dense.batchSize - 1) / dense.batchSize
+        let rewindIteration = configuration.rewind.iterations(perEpoch: perEpoch)
+        guard rewindIteration < dense.steps.iterations(perEpoch: perEpoch) else {
+            throw ExperimentError.impossibleConfiguration("--rewind \(configuration.rewind) is not before the end of training (--steps \(dense.steps))")
+        }
+
+        func stage(level: Int, network: LotteryNetwork, mask: PruningMask<Scalar>?, start: (ParameterSet<Scalar>, ParameterSet<Scalar>?), startIteration: Int)
+            throws -> TrainingCheckpoint<Scalar>
+        {
+            let stageDirectory = stageDirectory(replicate: replicate, level: level, network: network)
+            var trainer = try Trainer(
+                configuration: configuration.trainingConfiguration(replicate: replicate, level: level), data: data,
+                directory: stageDirectory)
+            (trainer.mask, trainer.initialParameters, trainer.initialBuffers) = (mask, start.0, start.1)
+            trainer.startIteration = startIteration
+            let info = LotteryStageInfo(
+                replicate: replicate, level: level, network: network, seed: seed, startIteration: startIteration,
+                layers: (mask ?? PruningMask(keepingAllOf: ParameterSet(prunable.map { ($0, initial[$0]!) }))).counts)
+            let name = "replicate \(replicate) · level \(level) · \(network.displayName)"
+            let detail = String(format: "%.1f%% of weights remaining", 100 * info.weightsRemaining)
+            if !RunStore.isComplete(stageDirectory) {
+                try ResultFiles.prepareDirectory(stageDirectory)
+                try ResultFiles.writeJSON(info, to: stageDirectory.appendingPathComponent("pruning.json"))
+            }
+            return try TrainingStage(name: name, detail: detail, trainer: trainer).run(events: events).final
+        }
+
+        // Level 0: the dense network, from the seed's initialization.
+        var previous = try stage(level: 0, network: .ticket, mask: nil, start: (initial, nil), startIteration: 0)
+        guard configuration.levels > 0 else { return }
+        let rewound: (ParameterSet<Scalar>, ParameterSet<Scalar>?)
+        if rewindIteration == 0 {
+            rewound = (initial, nil)
+        } else {
+            let url = stageDirectory(replicate: replicate, level: 0, network: .ticket)
+                .appendingPathComponent("checkpoint-\(rewindIteration)it.safetensors")
+            let checkpoint = try TrainingCheckpoint<Scalar>.read(from: url)
+            rewound = (checkpoint.parameters, checkpoint.buffers)
+        }
+        var mask = PruningMask(keepingAllOf: ParameterSet(prunable.map { ($0, initial[$0]!) }))
+        for level in 1...configuration.levels {
+            mask = mask.prunedByMagnitude(of: previous.parameters, strategy: configuration.strategy, rates: configuration.rates)
+            let ticket = try stage(level: level, network: .ticket, mask: mask, start: rewound, startIteration: rewindIteration)
+            for control in configuration.networks(atLevel: level) where control != .ticket {
+                switch control {
+                case .randomReinitialization:
+                    var random = root.stream("random-reinit").stream(level)
+                    _ = try stage(
+                        level: level, network: control, mask: mask, start: (model.initialParameters(using: &random), nil),
+                        startIteration: rewindIteration)
+                case .randomPruning:
+                    var random = root.stream("random-pruning").stream(level)
+                    _ = try stage(
+                        level: level, network: control, mask: mask.randomlyPlaced(using: &random), start: rewound,
+                        startIteration: rewindIteration)
+                case .ticket:
+                    break
+                }
+            }
+            previous = ticket
+        }
+    }
+}

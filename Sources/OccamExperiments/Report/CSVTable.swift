@@ -1,0 +1,28 @@
+import Foundation
+import OccamData
+
+/// A table written as CSV (RFC 4180: fields with commas, quotes or line breaks are quoted).
+public struct CSVTable: Sendable {
+    public var header: [String]
+    public var rows: [[String]]
+
+    public init(header: [String], rows: [[String]] = []) { (self.header, self.rows) = (header, rows) }
+
+    /// The CSV text, one line per row after the header.
+    public var text: String {
+        func field(_ value: String) -> String {
+            value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" })
+                ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
+        }
+        return ([header] + rows).map { $0.map(field).joined(separator: ",") }.joined(separator: "\n") + "\n"
+    }
+
+    /// Writes the table atomically.
+    public func write(to url: URL) throws { try ResultFiles.write(Data(text.utf8), to: url) }
+}
+
+/// A number for a table: `digits` significant decimals, "" for NaN or nil.
+func formatted(_ value: Double?, digits: Int = 4) -> String {
+    guard let value, value.isFinite else { return "" }
+    return String(format: "%.\(digits)f", value)
+}

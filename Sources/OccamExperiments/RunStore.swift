@@ -1,0 +1,144 @@
+import Foundation
+import OccamData
+
+/// An experiment's configuration: everything that decides its results, and nothing else (not where they
+/// go, not how verbose the output is).
+public protocol ExperimentConfiguration: Codable, Sendable, Equatable {
+    /// The experiment's name: it starts the run directory's name and is config.json's "experiment".
+    static var experimentName: String { get }
+    /// A readable part of the run directory's name ("lenet-300-100-fashion-mnist").
+    var label: String { get }
+}
+
+/// config.json of an experiment's run: which experiment, in which precision, with what configuration.
+public struct StoredConfiguration<Configuration: ExperimentConfiguration>: Codable, Sendable {
+    public var experiment: String
+    public var precision: String
+    public var configuration: Configuration
+}
+
+/// Where runs live: one directory per configuration under a root (`--out`, default `runs/`), named after the
+/// experiment, a label and a hash of the canonical JSON, as OpenLTH does. Running the same configuration
+/// again finds the same directory; every stage there whose outputs exist is skipped, so an interrupted run
+/// picks up where it stopped.
+public enum RunStore {
+    /// JSON with sorted keys and no whitespace: equal values give equal bytes.
+    public static func canonicalJSON<Value: Encodable>(_ value: Value) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(value)
+    }
+
+    /// 16 hex digits of the 64-bit FNV-1a hash of `bytes`.
+    public static func hash(_ bytes: Data) -> String {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        let digits = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+
+    /// "<experiment>-<label>-<hash>": the run directory's name for `configuration` in `precision`.
+    public static func directoryName<Configuration: ExperimentConfiguration>(
+        for configuration: Configuration, precision: String
+    ) throws -> String {
+        let stored = StoredConfiguration(
+            experiment: Configuration.experimentName, precision: precision, configuration: configuration)
+        return "\(Configuration.experimentName)-\(configuration.label)-\(hash(try canonicalJSON(stored)))"
+    }
+
+    /// The run directory of `configuration` under `root`, created with its config.json if new.
+    ///
+    /// - Throws: `RunStoreError.foreignDirectory` when the directory holds another configuration's
+    ///   config.json (a hash collision or a hand-edited file), and file-system errors.
+    public static func open<Configuration: ExperimentConfiguration>(
+        _ configuration: Configuration, precision: String, under root: URL
+    ) throws -> URL {
+        let directory = root.appendingPathComponent(try directoryName(for: configuration, precision: precision))
+        let url = directory.appendingPathComponent("config.json")
+        if FileManager.default.fileExists(atPath: url.path) {
+            let existing = try readConfiguration(Configuration.self, in: directory)
+            guard existing.configuration == configuration, existing.precision == precision else {
+                throw RunStoreError.foreignDirectory(directory)
+            }
+            return directory
+        }
+        try ResultFiles.prepareDirectory(directory)
+        try ResultFiles.writeJSON(
+            StoredConfiguration(experiment: Configuration.experimentName, precision: precision, configuration: configuration),
+            to: url)
+        return directory
+    }
+
+    /// The experiment named in `directory`/config.json.
+    /// - Throws: `RunStoreError.notARun` when there is no readable config.json with an "experiment".
+    public static func experimentName(in directory: URL) throws -> String {
+        struct Header: Decodable { var experiment: String }
+        let url = directory.appendingPathComponent("config.json")
+        guard let data = try? Data(contentsOf: url), let header = try? JSONDecoder().decode(Header.self, from: data) else {
+            throw RunStoreError.notARun(directory)
+        }
+        return header.experiment
+    }
+
+    /// The stored configuration of the run in `directory`.
+    /// - Throws: `RunStoreError.notARun` when config.json is missing or is not this experiment's.
+    public static func readConfiguration<Configuration: ExperimentConfiguration>(
+        _: Configuration.Type, in directory: URL
+    ) throws -> StoredConfiguration<Configuration> {
+        let url = directory.appendingPathComponent("config.json")
+        guard let data = try? Data(contentsOf: url),
+            let stored = try? JSONDecoder().decode(StoredConfiguration<Configuration>.self, from: data),
+            stored.experiment == Configuration.experimentName
+        else { throw RunStoreError.notARun(directory) }
+        return stored
+    }
+
+    /// Whether the stage whose results go to `directory` has finished: its summary.json is written last.
+    public static func isComplete(_ directory: URL) -> Bool {
+        FileManager.default.fileExists(atPath: directory.appendingPathComponent("summary.json").path)
+    }
+
+    /// Decodes `url` as JSON.
+    public static func readJSON<Value: Decodable>(_: Value.Type, from url: URL) throws -> Value {
+        do {
+            return try JSONDecoder().decode(Value.self, from: Data(contentsOf: url))
+        } catch {
+            throw RunStoreError.unreadable(url, reason: "\(error)")
+        }
+    }
+
+    /// Decodes every line of the JSON Lines file at `url`.
+    public static func readJSONLines<Value: Decodable>(_: Value.Type, from url: URL) throws -> [Value] {
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw RunStoreError.unreadable(url, reason: "\(error.localizedDescription)")
+        }
+        let decoder = JSONDecoder()
+        return try text.split(separator: "\n").enumerated().map { number, line in
+            do { return try decoder.decode(Value.self, from: Data(line.utf8)) } catch {
+                throw RunStoreError.unreadable(url, reason: "line \(number + 1) is not a valid record")
+            }
+        }
+    }
+}
+
+/// Why a directory cannot be used as a run.
+public enum RunStoreError: Error, CustomStringConvertible {
+    /// No config.json naming an experiment (or not the expected one).
+    case notARun(URL)
+    /// config.json holds a different configuration than the one that hashes to this directory.
+    case foreignDirectory(URL)
+    /// A result file that exists but cannot be decoded.
+    case unreadable(URL, reason: String)
+
+    public var description: String {
+        switch self {
+        case .notARun(let url):
+            "\(url.path) is not a run directory: it has no config.json written by an occam experiment (give the directory that holds config.json)"
+        case .foreignDirectory(let url):
+            "\(url.path) holds a config.json for another configuration; move it away or use another --out"
+        case let .unreadable(url, reason):
+            "cannot read \(url.path): \(reason); delete it and run the same command again to recompute it"
+        }
+    }
+}

@@ -1,0 +1,11 @@
+import OccamNN
+
+/// What a multi-stage experiment reports while it runs, for progress output.
+public enum StudyEvent: Sendable {
+    /// A stage begins (or resumes): its name ("replicate 0 / level 3 / ticket") and a detail line.
+    case stageStarted(name: String, detail: String)
+    /// An iteration of the stage's training finished.
+    case training(TrainingProgress)
+    /// A stage is done; `skipped` when its outputs existed already.
+    case stageFinished(name: String, result: String, skipped: Bool)
+}

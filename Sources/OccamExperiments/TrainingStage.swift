@@ -1,0 +1,37 @@
+import Foundation
+import OccamNN
+import OccamTensor
+
+/// One training run of an experiment, in its own directory. A stage whose summary.json exists is finished
+/// and is read back instead of run; an unfinished one resumes from its latest checkpoint (see `Trainer`).
+struct TrainingStage<Scalar: TensorScalar> {
+    var name: String
+    /// What the stage is, for progress output ("21.1% of weights").
+    var detail: String
+    /// Set up with a `directory`.
+    var trainer: Trainer<Scalar>
+
+    var directory: URL { trainer.directory! }
+
+    /// Runs the stage unless finished; returns its summary and final state.
+    func run(events: (StudyEvent) throws -> Void) throws -> (summary: TrainingSummary, final: TrainingCheckpoint<Scalar>) {
+        if RunStore.isComplete(directory), let finalURL = trainer.finalCheckpointURL,
+            FileManager.default.fileExists(atPath: finalURL.path)
+        {
+            let summary = try RunStore.readJSON(TrainingSummary.self, from: directory.appendingPathComponent("summary.json"))
+            try events(.stageFinished(name: name, result: Self.describe(summary), skipped: true))
+            return (summary, try TrainingCheckpoint<Scalar>.read(from: finalURL))
+        }
+        try events(.stageStarted(name: name, detail: detail))
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let result = try trainer.run { try? events(.training($0)) }
+        try events(.stageFinished(name: name, result: Self.describe(result.summary), skipped: false))
+        return (result.summary, result.checkpoint)
+    }
+
+    static func describe(_ summary: TrainingSummary) -> String {
+        func percent(_ value: Double?) -> String { value.map { String(format: "%.2f%%", 100 * $0) } ?? "-" }
+        return "test accuracy \(percent(summary.finalTest?.accuracy)), early stop at \(summary.earlyStoppingIteration.map(String.init) ?? "-")it"
+            + " (\(percent(summary.earlyStoppingTestAccuracy)))"
+    }
+}

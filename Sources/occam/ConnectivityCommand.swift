@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import OccamData
+import OccamExperiments
+import OccamNN
+import OccamTensor
+
+struct ConnectivityCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "connectivity",
+        abstract: "Linear mode connectivity: train two copies from one state with different data orders and measure the error barrier between them.",
+        discussion: """
+            For each --spawn-step k, a parent trained from initialization to k is copied twice; the copies train to
+            --steps with different data orders (and a fresh optimizer), and the network (1 - α)·A + α·B is evaluated
+            at --points evenly spaced α on the training and test sets. Error barrier = the highest error on the path
+            minus the mean of its ends (Frankle et al. 2020: stable when under 2 percentage points).
+            --different-init also trains two copies from different initializations (the positive control).
+
+            With --lottery RUN_DIR --level L, the network is that lottery run's level-L ticket (its mask, trained from
+            its rewind point; every copy keeps the mask). Model, data, optimizer and length then come from the lottery
+            run, the training options here are ignored, and the spawn step defaults to the lottery's rewind point.
+
+            Defaults: LeNet-300-100 on Fashion-MNIST, Adam 1.2e-3, batch 60, 6000it (the paper: 24,000 on MNIST).
+            Results: OUT/connectivity-<model>-<dataset>-<hash>/ with path.json per pair, metrics.jsonl, summary.json,
+            barriers.csv, path.csv, SVG plots and index.html. Running the same command again skips finished work.
+            """)
+
+    @OptionGroup var training: TrainingOptions
+    @Option(help: "Training length of every copy: iterations (\"6000it\") or epochs.") var steps = "6000it"
+    @Option(help: "Evaluate on validation and test this often during training.") var evalEvery = "1000it"
+    @Option(help: "Spawn steps, comma-separated (0it,100it,500it,2000it); default 0it, or the lottery run's rewind point.")
+    var spawnStep: String?
+    @Option(help: "Points on the path, ends included.") var points = 30
+    @Flag(help: "Also train two copies from different initializations (positive control).") var differentInit = false
+    @Option(help: "Measure training error on a seeded subset of this many images (default: all).") var trainEvalSize: Int?
+    @Option(help: "A lottery run directory whose ticket to analyse (with --level).") var lottery: String?
+    @Option(help: "The lottery level whose ticket to analyse.") var level: Int?
+    @Option(help: "Independent replicates (seeds --seed, --seed+1, ...).") var replicates = 1
+    @Option(help: "Seed of the first replicate.") var seed: UInt64 = 0
+    @Option(help: "Directory for runs.") var out = "runs"
+    @Flag(help: "Print only the summary.") var quiet = false
+
+    func connectivityConfiguration() throws -> (ConnectivityConfiguration, precision: Precision) {
+        var trainingConfiguration = try training.configuration(steps: steps, evalEvery: evalEvery, seed: seed)
+        var precision = training.precision
+        var defaultSpawn = "0it"
+        var subnetwork: LotterySubnetwork?
+        if let lottery {
+            guard let level else { throw ValidationError("--lottery needs --level (the pruning level whose ticket to analyse).") }
+            let directory = URL(fileURLWithPath: lottery)
+            let stored = try RunStore.readConfiguration(LotteryConfiguration.self, in: directory)
+            let evaluateEvery = trainingConfiguration.evaluateEvery
+            trainingConfiguration = stored.configuration.training
+            trainingConfiguration.evaluateEvery = evaluateEvery
+            trainingConfiguration.seed = seed
+            trainingConfiguration.checkpoints = []
+            guard seed == stored.configuration.training.seed else {
+                throw ValidationError("--seed must be the lottery run's first seed (\(stored.configuration.training.seed)) to reuse its tickets.")
+            }
+            precision = stored.precision == "float64" ? .float64 : .float32
+            defaultSpawn = stored.configuration.rewind.description
+            subnetwork = LotterySubnetwork(run: directory.standardizedFileURL.lastPathComponent, level: level)
+        } else if level != nil {
+            throw ValidationError("--level needs --lottery RUN_DIR.")
+        }
+        var c = ConnectivityConfiguration(training: trainingConfiguration)
+        c.spawnSteps = try (spawnStep ?? defaultSpawn).split(separator: ",").map { try parseDuration(String($0), option: "--spawn-step") }
+        c.points = points
+        c.differentInit = differentInit
+        c.replicates = replicates
+        c.subnetwork = subnetwork
+        c.trainEvaluationSize = trainEvalSize
+        try c.validate()
+        return (c, precision)
+    }
+
+    func validate() throws { _ = try connectivityConfiguration() }
+
+    func run() throws {
+        switch try connectivityConfiguration().precision {
+        case .float32: try study(Float.self)
+        case .float64: try study(Double.self)
+        }
+    }
+
+    private func study<Scalar: TensorScalar>(_: Scalar.Type) throws {
+        var configuration = try connectivityConfiguration().0
+        let first = try PreparedData<Scalar>(configuration.training.data, seed: configuration.seed(ofReplicate: 0), directory: training.dataDirectory)
+        configuration.training = configuration.training.withScheduleLength(trainCount: first.train.count)
+        let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out))
+        let pairs = configuration.spawnSteps.count + (configuration.differentInit ? 1 : 0)
+        let stages = configuration.replicates * (3 * pairs + (configuration.spawnSteps.contains { $0.amount > 0 } ? 1 : 0))
+        if !quiet {
+            print("Connectivity: \(configuration.training.model) on \(configuration.training.dataset.displayName), spawn steps \(configuration.spawnSteps.map(\.description).joined(separator: ", "))\(configuration.differentInit ? " and different initializations" : ""), \(configuration.replicates) replicate(s)")
+            print("Run directory: \(directory.path)")
+        }
+        let reporter = StudyReporter(totalStages: stages, quiet: quiet)
+        let study = LinearModeConnectivity<Scalar>(
+            configuration: configuration, directory: directory, lotteryDirectory: lottery.map { URL(fileURLWithPath: $0) }
+        ) { seed in
+            seed == configuration.seed(ofReplicate: 0)
+                ? first : try PreparedData<Scalar>(configuration.training.data, seed: seed, directory: training.dataDirectory)
+        }
+        try study.run { reporter.handle($0) }
+        let summaries = try ConnectivityReport(directory: directory).build()
+        print("\nspawn            test barrier (pp)   train barrier (pp)   endpoint test error (%)")
+        for s in summaries {
+            print(ConnectivityReport.name(s.spawnStep).padding(toLength: 17, withPad: " ", startingAt: 0)
+                + String(format: "%6.2f ± %-10.2f %6.2f ± %-11.2f %6.2f", s.testBarrier.mean, s.testBarrier.standardDeviation,
+                         s.trainBarrier.mean, s.trainBarrier.standardDeviation, s.endpointTestError.mean))
+        }
+        print("Report: \(directory.appendingPathComponent("index.html").path)")
+    }
+}

@@ -1,0 +1,116 @@
+import ArgumentParser
+import Foundation
+import OccamData
+import OccamExperiments
+import OccamNN
+import OccamTensor
+
+struct LotteryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lottery",
+        abstract: "Lottery tickets: iterative magnitude pruning with rewinding, with random controls at every level.",
+        discussion: """
+            Trains the dense network, then for each level prunes the previous ticket's smallest weights, rewinds the
+            survivors to --rewind (0it: their initial values, Frankle & Carbin 2019; a later step: Frankle et al. 2020)
+            and retrains; random reinitialization (same mask, new weights) and random pruning (random mask of the same
+            per-layer sparsity, rewound weights) train beside each ticket. Pruned weights are exactly zero.
+
+            The defaults are Frankle & Carbin's LeNet-300-100 recipe (Adam 1.2e-3, batch 60, 5,000 validation images,
+            layer-wise pruning of 20% per round and 10% for the output layer, 15 rounds) on Fashion-MNIST, except the
+            length: --steps 6000it instead of the paper's 50000it, which suits a CPU (early stopping comes at 2.5-7.5K
+            iterations on this scale). Use --steps 50000it for the paper's protocol.
+
+            Results go to OUT/lottery-<model>-<dataset>-<hash of the configuration>/: one directory per replicate,
+            level and network (metrics.jsonl, summary.json, final.safetensors with the mask, pruning.json), and for
+            the study metrics.jsonl, summary.json, lottery.csv, stages.csv, curves.csv, SVG plots and index.html.
+            Running the same command again skips every finished training run, so an interrupted study continues.
+            """)
+
+    @OptionGroup var training: TrainingOptions
+    @Option(help: "Training length of every network: iterations (\"6000it\") or epochs (\"5ep\").") var steps = "6000it"
+    @Option(help: "Evaluate on validation and test this often (sets the early-stopping resolution).") var evalEvery = "200it"
+    @Option(help: "Pruning rounds after the dense network.") var levels = 15
+    @Option(help: "Pruning strategy: layer-wise (the paper's) or global (OpenLTH's).") var strategy: PruningStrategy = .layerWise
+    @Option(help: "Fraction of each layer's remaining weights pruned per round (of all remaining weights for global).") var pruneRate = 0.2
+    @Option(help: "Fraction for the output layer (layer-wise).") var outputPruneRate = 0.1
+    @Option(help: "Fraction for convolution kernels (layer-wise; default: --prune-rate).") var convPruneRate: Double?
+    @Option(help: "Prunable parameters: weights (every weight matrix and kernel, no biases), all, or names (fc1.weight,fc2.weight).")
+    var prunable = "weights"
+    @Option(help: "Rewind point of the surviving weights: 0it (initialization) or a step of the dense run (500it, 2ep).") var rewind = "0it"
+    @Option(help: "Controls at every level: random-reinit, random-pruning, both comma-separated, or none.")
+    var controls = "random-reinit,random-pruning"
+    @Option(help: "Independent replicates (seeds --seed, --seed+1, ...).") var replicates = 1
+    @Option(help: "Seed of the first replicate.") var seed: UInt64 = 0
+    @Option(help: "Directory for runs.") var out = "runs"
+    @Flag(help: "Print only the summary.") var quiet = false
+
+    func lotteryConfiguration() throws -> LotteryConfiguration {
+        var c = LotteryConfiguration(training: try training.configuration(steps: steps, evalEvery: evalEvery, seed: seed))
+        c.levels = levels
+        c.strategy = strategy
+        c.rates = PruningRates(rate: pruneRate, outputRate: outputPruneRate, convolutionRate: convPruneRate)
+        c.prunable = prunable
+        c.rewind = try parseDuration(rewind, option: "--rewind")
+        c.controls = try controls == "none" ? [] : controls.split(separator: ",").map { name in
+            guard let control = LotteryNetwork(rawValue: String(name)), control != .ticket else {
+                throw ValidationError("--controls takes random-reinit, random-pruning (comma-separated) or none; got \"\(name)\".")
+            }
+            return control
+        }
+        c.replicates = replicates
+        try c.validate()
+        return c
+    }
+
+    func validate() throws { _ = try lotteryConfiguration() }
+
+    func run() throws {
+        switch training.precision {
+        case .float32: try study(Float.self)
+        case .float64: try study(Double.self)
+        }
+    }
+
+    private func study<Scalar: TensorScalar>(_: Scalar.Type) throws {
+        var configuration = try lotteryConfiguration()
+        let first = try PreparedData<Scalar>(configuration.training.data, seed: configuration.seed(ofReplicate: 0), directory: training.dataDirectory)
+        configuration.training = configuration.training.withScheduleLength(trainCount: first.train.count)
+        let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out))
+        let stages = configuration.replicates * (1 + configuration.levels * configuration.networks(atLevel: 1).count)
+        if !quiet {
+            print("Lottery study: \(configuration.training.model) on \(configuration.training.dataset.displayName), \(configuration.levels) levels, \(configuration.replicates) replicate(s), \(stages) training runs of \(configuration.training.steps)")
+            print("Run directory: \(directory.path)")
+        }
+        let reporter = StudyReporter(totalStages: stages, quiet: quiet)
+        let study = LotteryTicketStudy<Scalar>(configuration: configuration, directory: directory) { seed in
+            seed == configuration.seed(ofReplicate: 0)
+                ? first : try PreparedData<Scalar>(configuration.training.data, seed: seed, directory: training.dataDirectory)
+        }
+        try study.run { reporter.handle($0) }
+        let summaries = try LotteryReport(directory: directory).build()
+        printTable(summaries)
+        print("Report: \(directory.appendingPathComponent("index.html").path)")
+    }
+
+    private func printTable(_ summaries: [LotteryLevelSummary]) {
+        let networks = LotteryNetwork.allCases.filter { network in summaries.contains { $0.network == network } }
+        print("\nlevel  remaining  " + networks.map { $0.displayName.padding(toLength: 26, withPad: " ", startingAt: 0) }.joined())
+        print("                   " + networks.map { _ in "test acc (early-stop it)  " }.joined())
+        for level in Set(summaries.map(\.level)).sorted() {
+            let rows = summaries.filter { $0.level == level }
+            var line = String(format: "%5d  %8.2f%%  ", level, rows[0].weightsRemaining)
+            for network in networks {
+                let row = rows.first { $0.network == network } ?? (level == 0 ? rows.first : nil)
+                let cell = row.map { r in
+                    String(format: "%.2f", r.finalTestAccuracy.mean)
+                        + (r.replicates > 1 ? String(format: "±%.2f", r.finalTestAccuracy.standardDeviation) : "")
+                        + String(format: "%% (%.0f)", r.earlyStoppingIteration.mean)
+                } ?? "-"
+                line += cell.padding(toLength: 26, withPad: " ", startingAt: 0)
+            }
+            print(line)
+        }
+    }
+}
+
+extension PruningStrategy: ExpressibleByArgument {}

@@ -1,0 +1,60 @@
+import Foundation
+import OccamExperiments
+import OccamNN
+
+/// Shows a multi-stage study's progress: on a terminal, one line rewritten in place (stage, step, loss,
+/// accuracy, time left for the study) and a line per finished stage; otherwise a line when a stage starts and
+/// when it ends; nothing when quiet.
+final class StudyReporter {
+    private let quiet: Bool
+    private let totalStages: Int
+    private let isTerminal = isatty(STDOUT_FILENO) != 0
+    private var finishedStages = 0
+    private var trainedStages = 0
+    private var trainingSeconds = 0.0
+    private var stageStarted = Date()
+    private var stageName = ""
+    private var lastDraw = Date.distantPast
+
+    init(totalStages: Int, quiet: Bool) { (self.totalStages, self.quiet) = (totalStages, quiet) }
+
+    func handle(_ event: StudyEvent) {
+        guard !quiet else { return }
+        switch event {
+        case let .stageStarted(name, detail):
+            (stageName, stageStarted) = (name, Date())
+            if !isTerminal { say("[\(finishedStages + 1)/\(totalStages)] \(name): \(detail)") }
+        case .training(let progress):
+            guard isTerminal, Date().timeIntervalSince(lastDraw) > 0.1 || progress.iteration == progress.totalIterations else { return }
+            lastDraw = Date()
+            let line = String(
+                format: "[%d/%d] %@  step %d/%d  loss %.4f  acc %.2f%%  %.0f samples/s  study ETA %@",
+                finishedStages + 1, totalStages, stageName, progress.iteration, progress.totalIterations, progress.trainingLoss,
+                100 * progress.trainingAccuracy, progress.samplesPerSecond, formatDuration(eta(within: progress)))
+            print("\r\u{1B}[K" + line, terminator: "")
+            fflushStandardOutput()
+        case let .stageFinished(name, result, skipped):
+            finishedStages += 1
+            if !skipped {
+                trainedStages += 1
+                trainingSeconds += Date().timeIntervalSince(stageStarted)
+            }
+            let prefix = isTerminal ? "\r\u{1B}[K" : ""
+            say(prefix + "[\(finishedStages)/\(totalStages)] \(name): " + (skipped ? "done before, \(result)" : result
+                + String(format: " (%.0f s)", Date().timeIntervalSince(stageStarted))))
+        }
+    }
+
+    /// Time left: the mean time of stages trained so far times the stages left, less the current stage's progress.
+    private func eta(within progress: TrainingProgress) -> Double {
+        let elapsed = Date().timeIntervalSince(stageStarted)
+        let fraction = Double(progress.iteration) / Double(max(progress.totalIterations, 1))
+        let perStage = trainedStages > 0 ? trainingSeconds / Double(trainedStages) : (fraction > 0 ? elapsed / fraction : 0)
+        return max(0, perStage * Double(totalStages - finishedStages) - elapsed)
+    }
+
+    private func say(_ line: String) {
+        print(line)
+        fflushStandardOutput()
+    }
+}
