@@ -10,18 +10,18 @@ struct ConnectivityCommand: ParsableCommand {
         commandName: "connectivity",
         abstract: "Linear mode connectivity: train two copies from one state with different data orders and measure the error barrier between them.",
         discussion: """
-            For each --spawn-step k, a parent trained from initialization to k is copied twice; the copies train to
-            --steps with different data orders (and a fresh optimizer), and the network (1 - α)·A + α·B is evaluated
-            at --points evenly spaced α on the training and test sets. Error barrier = the highest error on the path
-            minus the mean of its ends (Frankle et al. 2020: stable when under 2 percentage points).
+            For each --spawn-step k, a parent trained from initialization to k is copied twice; the copies train to \
+            --steps with different data orders (and a fresh optimizer), and the network (1 - α)·A + α·B is evaluated \
+            at --points evenly spaced α on the training and test sets. Error barrier = the highest error on the path \
+            minus the mean of its ends (Frankle et al. 2020: stable when under 2 percentage points). \
             --different-init also trains two copies from different initializations (the positive control).
 
-            With --lottery RUN_DIR --level L, the network is that lottery run's level-L ticket (its mask, trained from
-            its rewind point; every copy keeps the mask). Model, data, optimizer and length then come from the lottery
+            With --lottery RUN_DIR --level L, the network is that lottery run's level-L ticket (its mask, trained from \
+            its rewind point; every copy keeps the mask). Model, data, optimizer and length then come from the lottery \
             run, the training options here are ignored, and the spawn step defaults to the lottery's rewind point.
 
-            Defaults: LeNet-300-100 on Fashion-MNIST, Adam 1.2e-3, batch 60, 6000it (the paper: 24,000 on MNIST).
-            Results: OUT/connectivity-<model>-<dataset>-<hash>/ with path.json per pair, metrics.jsonl, summary.json,
+            Defaults: LeNet-300-100 on Fashion-MNIST, Adam 1.2e-3, batch 60, 6000it (the paper: 24,000 on MNIST). \
+            Results: OUT/connectivity-<model>-<dataset>-<hash>/ with path.json per pair, metrics.jsonl, summary.json, \
             barriers.csv, path.csv, SVG plots and index.html. Running the same command again skips finished work.
             """)
 

@@ -10,19 +10,19 @@ struct LotteryCommand: ParsableCommand {
         commandName: "lottery",
         abstract: "Lottery tickets: iterative magnitude pruning with rewinding, with random controls at every level.",
         discussion: """
-            Trains the dense network, then for each level prunes the previous ticket's smallest weights, rewinds the
-            survivors to --rewind (0it: their initial values, Frankle & Carbin 2019; a later step: Frankle et al. 2020)
-            and retrains; random reinitialization (same mask, new weights) and random pruning (random mask of the same
+            Trains the dense network, then for each level prunes the previous ticket's smallest weights, rewinds the \
+            survivors to --rewind (0it: their initial values, Frankle & Carbin 2019; a later step: Frankle et al. 2020) \
+            and retrains; random reinitialization (same mask, new weights) and random pruning (random mask of the same \
             per-layer sparsity, rewound weights) train beside each ticket. Pruned weights are exactly zero.
 
-            The defaults are Frankle & Carbin's LeNet-300-100 recipe (Adam 1.2e-3, batch 60, 5,000 validation images,
-            layer-wise pruning of 20% per round and 10% for the output layer, 15 rounds) on Fashion-MNIST, except the
-            length: --steps 6000it instead of the paper's 50000it, which suits a CPU (early stopping comes at 2.5-7.5K
+            The defaults are Frankle & Carbin's LeNet-300-100 recipe (Adam 1.2e-3, batch 60, 5,000 validation images, \
+            layer-wise pruning of 20% per round and 10% for the output layer, 15 rounds) on Fashion-MNIST, except the \
+            length: --steps 6000it instead of the paper's 50000it, which suits a CPU (early stopping comes at 2.5-7.5K \
             iterations on this scale). Use --steps 50000it for the paper's protocol.
 
-            Results go to OUT/lottery-<model>-<dataset>-<hash of the configuration>/: one directory per replicate,
-            level and network (metrics.jsonl, summary.json, final.safetensors with the mask, pruning.json), and for
-            the study metrics.jsonl, summary.json, lottery.csv, stages.csv, curves.csv, SVG plots and index.html.
+            Results go to OUT/lottery-<model>-<dataset>-<hash of the configuration>/: one directory per replicate, \
+            level and network (metrics.jsonl, summary.json, final.safetensors with the mask, pruning.json), and for \
+            the study metrics.jsonl, summary.json, lottery.csv, stages.csv, curves.csv, SVG plots and index.html. \
             Running the same command again skips every finished training run, so an interrupted study continues.
             """)
 

@@ -10,9 +10,9 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a model; write metrics.jsonl, checkpoints (safetensors) and summary.json.",
         discussion: """
-            The run's directory is OUT/<model>-<dataset>-<hash of the configuration>. Running the same command
-            again resumes from the latest checkpoint there and ends bit-identical to an uninterrupted run.
-            Checkpoints load in PyTorch: safetensors.torch.load_file(path), keeping the keys without the
+            The run's directory is OUT/<model>-<dataset>-<hash of the configuration>. Running the same command \
+            again resumes from the latest checkpoint there and ends bit-identical to an uninterrupted run. \
+            Checkpoints load in PyTorch: safetensors.torch.load_file(path), keeping the keys without the \
             "optimizer." and "mask." prefixes, is a state_dict with PyTorch's names and layouts.
             """)
 

@@ -30,7 +30,8 @@ public enum LotteryNetwork: String, Codable, Sendable, CaseIterable, Comparable 
 /// Replicate r uses seed `training.seed + r` for initialization, data split and data order. Level 0 trains
 /// the dense network. Level l ≥ 1 prunes the level l-1 ticket's trained weights by magnitude, rewinds the
 /// survivors to their values at `rewind` (iteration 0: the initialization) and trains from there to the end
-/// with a fresh optimizer, on the same data order; the controls train at every level ≥ 1 beside it.
+/// with a fresh optimizer, on the same data order; the controls train at every level ≥ 1 beside it, from the
+/// same iteration and on the same data order.
 public struct LotteryConfiguration: ExperimentConfiguration, Hashable {
     public static let experimentName = "lottery"
 

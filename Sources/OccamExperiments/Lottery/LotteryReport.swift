@@ -202,22 +202,23 @@ public struct LotteryReport {
         let expected = configuration.replicates * (1 + configuration.levels * configuration.networks(atLevel: 1).count)
         var findings = ""
         if let dense = summaries.first(where: { $0.level == 0 }) {
+            let floor = dense.finalTestAccuracy.mean - dense.finalTestAccuracy.standardDeviation
             findings = String(
-                format: "Dense network: %.2f ± %.2f%% test accuracy (%d replicates).", dense.finalTestAccuracy.mean,
-                dense.finalTestAccuracy.standardDeviation, dense.replicates)
+                format: "Dense network: %.2f ± %.2f%% test accuracy (%d replicate%@).", dense.finalTestAccuracy.mean,
+                dense.finalTestAccuracy.standardDeviation, dense.replicates, dense.replicates == 1 ? "" : "s")
             for network in LotteryNetwork.allCases where summaries.contains(where: { $0.network == network && $0.level > 0 }) {
                 let lowest = Self.lowestMatchingDense(summaries, network: network)
                 findings += " " + network.displayName.prefix(1).uppercased() + network.displayName.dropFirst()
-                    + (lowest.map { String(format: ": within one standard deviation of dense down to %.1f%% of weights remaining.", $0) }
-                        ?? ": below dense minus one standard deviation from the first pruning level.")
+                    + (lowest.map { String(format: ": mean test accuracy at or above the dense mean minus one standard deviation (%.2f%%) down to %.1f%% of weights remaining.", floor, $0) }
+                        ?? String(format: ": below the dense mean minus one standard deviation (%.2f%%) from the first pruning level.", floor))
             }
         }
         let introduction = """
             Iterative magnitude pruning with rewinding (Frankle & Carbin 2019; Frankle et al. 2020) of \(training.model) on \
             \(training.dataset.displayName): train for \(training.steps), prune \(configuration.strategy.rawValue) \
             (\(Int((100 * configuration.rates.rate).rounded()))% of the remaining weights per round\(configuration.strategy == .layerWise ? ", \(Int((100 * (configuration.rates.outputRate ?? configuration.rates.rate)).rounded()))% for the output layer" : "")), \
-            rewind the survivors to iteration \(configuration.rewind), retrain; \(configuration.levels) rounds, \(configuration.replicates) \
-            replicate(s). Controls at every level: \(configuration.controls.isEmpty ? "none" : configuration.controls.map(\.displayName).joined(separator: " and ")). \
+            rewind the survivors to their values at \(configuration.rewind), retrain; \(configuration.levels) rounds, \(configuration.replicates) \
+            replicate(s) (seeds \(training.seed) to \(training.seed + UInt64(configuration.replicates - 1))). Controls at every level: \(configuration.controls.isEmpty ? "none" : configuration.controls.map(\.displayName).joined(separator: " and ")). \
             Evaluation every \(training.evaluateEvery) on \(training.validationCount) held-out validation images and the test set.
 
             \(records.count) of \(expected) training runs finished.\(records.count < expected ? " Run the same command again to finish the rest." : "") \(findings)
