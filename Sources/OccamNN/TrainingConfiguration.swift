@@ -44,6 +44,9 @@ public struct TrainingConfiguration: Codable, Sendable, Hashable {
         try ModelZoo.build(model, inputShape: inputShape, classes: classes, options: .init(widths: widths, width: width))
     }
 
+    /// Batches in an epoch of a training split of `trainCount` examples (the last one may be smaller).
+    public func iterationsPerEpoch(trainCount: Int) -> Int { (trainCount + batchSize - 1) / batchSize }
+
     /// The data part of the configuration, as OccamData prepares it.
     public var data: DataConfiguration {
         DataConfiguration(

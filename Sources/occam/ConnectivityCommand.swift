@@ -87,6 +87,7 @@ struct ConnectivityCommand: ParsableCommand {
         var configuration = try connectivityConfiguration().0
         let first = try PreparedData<Scalar>(configuration.training.data, seed: configuration.seed(ofReplicate: 0), directory: training.dataDirectory)
         configuration.training = configuration.training.withScheduleLength(trainCount: first.train.count)
+        try configuration.validate(trainCount: first.train.count)
         let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out))
         let pairs = configuration.spawnSteps.count + (configuration.differentInit ? 1 : 0)
         let stages = configuration.replicates * (3 * pairs + (configuration.spawnSteps.contains { $0.amount > 0 } ? 1 : 0))

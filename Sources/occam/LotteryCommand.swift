@@ -75,6 +75,9 @@ struct LotteryCommand: ParsableCommand {
         var configuration = try lotteryConfiguration()
         let first = try PreparedData<Scalar>(configuration.training.data, seed: configuration.seed(ofReplicate: 0), directory: training.dataDirectory)
         configuration.training = configuration.training.withScheduleLength(trainCount: first.train.count)
+        try configuration.validate(
+            model: configuration.training.buildModel(inputShape: first.train.imageShape, classes: first.train.classCount, as: Scalar.self),
+            trainCount: first.train.count)
         let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out))
         let stages = configuration.replicates * (1 + configuration.levels * configuration.networks(atLevel: 1).count)
         if !quiet {

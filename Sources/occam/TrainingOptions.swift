@@ -68,9 +68,6 @@ struct TrainingOptions: ParsableArguments {
 }
 
 extension TrainingConfiguration {
-    /// The number of iterations in an epoch of `data`'s training split.
-    func iterationsPerEpoch(trainCount: Int) -> Int { (trainCount + batchSize - 1) / batchSize }
-
     /// This configuration with a cosine schedule's length set to the training length.
     func withScheduleLength(trainCount: Int) -> TrainingConfiguration {
         var configuration = self

@@ -51,4 +51,14 @@ public struct ConnectivityConfiguration: ExperimentConfiguration, Hashable {
         try ExperimentError.require(!spawnSteps.isEmpty, "--spawn-step needs at least one step")
         try ExperimentError.require(trainEvaluationSize.map { $0 >= 1 } ?? true, "--train-eval-size must be at least 1")
     }
+
+    /// Checks that every spawn step comes before the end of training, for a training split of `trainCount`.
+    public func validate(trainCount: Int) throws {
+        try validate()
+        let perEpoch = training.iterationsPerEpoch(trainCount: trainCount)
+        let total = training.steps.iterations(perEpoch: perEpoch)
+        try ExperimentError.require(
+            spawnSteps.allSatisfy { $0.iterations(perEpoch: perEpoch) < total },
+            "every --spawn-step must come before the end of training (--steps \(training.steps))")
+    }
 }

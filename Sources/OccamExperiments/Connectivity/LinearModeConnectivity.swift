@@ -52,7 +52,7 @@ public struct LinearModeConnectivity<Scalar: TensorScalar> {
         var training = configuration.training
         training.seed = seed
         let model: Model<Scalar> = try training.buildModel(inputShape: data.train.imageShape, classes: data.train.classCount)
-        let perEpoch = (data.train.count + training.batchSize - 1) / training.batchSize
+        let perEpoch = training.iterationsPerEpoch(trainCount: data.train.count)
         let total = training.steps.iterations(perEpoch: perEpoch)
         let root = RandomGenerator(seed: seed)
         let start = try startingState(replicate: replicate, seed: seed, model: model, perEpoch: perEpoch)

@@ -99,6 +99,19 @@ public struct LotteryConfiguration: ExperimentConfiguration, Hashable {
         }
         try ExperimentError.require(!controls.contains(.ticket), "--controls takes random-reinit and random-pruning")
     }
+
+    /// Checks the configuration against the model it prunes and the size of the training split.
+    /// - Throws: `LotteryError` for prunable names the model lacks, `ExperimentError` for a rewind point that
+    ///   is not before the end of training.
+    public func validate<Scalar>(model: Model<Scalar>, trainCount: Int) throws {
+        try validate()
+        var random = RandomGenerator(seed: 0)
+        _ = try prunableNames(of: model.initialParameters(using: &random))
+        let perEpoch = training.iterationsPerEpoch(trainCount: trainCount)
+        try ExperimentError.require(
+            rewind.iterations(perEpoch: perEpoch) < training.steps.iterations(perEpoch: perEpoch),
+            "--rewind \(rewind) is not before the end of training (--steps \(training.steps))")
+    }
 }
 
 /// A lottery configuration that cannot run.

@@ -56,15 +56,13 @@ public struct LotteryTicketStudy<Scalar: TensorScalar> {
         let data = try self.data(seed)
         let dense = configuration.trainingConfiguration(replicate: replicate, level: 0)
         let model: Model<Scalar> = try dense.buildModel(inputShape: data.train.imageShape, classes: data.train.classCount)
+        try configuration.validate(model: model, trainCount: data.train.count)
         let root = RandomGenerator(seed: seed)
         var initRandom = root.stream("init")
         let initial = model.initialParameters(using: &initRandom)
         let prunable = try configuration.prunableNames(of: initial)
-        let perEpoch = (data.train.count + dense.batchSize - 1) / dense.batchSize
+        let perEpoch = dense.iterationsPerEpoch(trainCount: data.train.count)
         let rewindIteration = configuration.rewind.iterations(perEpoch: perEpoch)
-        guard rewindIteration < dense.steps.iterations(perEpoch: perEpoch) else {
-            throw ExperimentError.impossibleConfiguration("--rewind \(configuration.rewind) is not before the end of training (--steps \(dense.steps))")
-        }
 
         func stage(level: Int, network: LotteryNetwork, mask: PruningMask<Scalar>?, start: (ParameterSet<Scalar>, ParameterSet<Scalar>?), startIteration: Int)
             throws -> TrainingCheckpoint<Scalar>
