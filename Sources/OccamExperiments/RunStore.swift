@@ -81,16 +81,19 @@ public enum RunStore {
     }
 
     /// The stored configuration of the run in `directory`.
-    /// - Throws: `RunStoreError.notARun` when config.json is missing or is not this experiment's.
+    /// - Throws: `RunStoreError.notARun` when config.json is missing or is not this experiment's,
+    ///   `.unreadable` when it is this experiment's but cannot be decoded.
     public static func readConfiguration<Configuration: ExperimentConfiguration>(
         _: Configuration.Type, in directory: URL
     ) throws -> StoredConfiguration<Configuration> {
         let url = directory.appendingPathComponent("config.json")
-        guard let data = try? Data(contentsOf: url),
-            let stored = try? JSONDecoder().decode(StoredConfiguration<Configuration>.self, from: data),
-            stored.experiment == Configuration.experimentName
-        else { throw RunStoreError.notARun(directory) }
-        return stored
+        guard let data = try? Data(contentsOf: url) else { throw RunStoreError.notARun(directory) }
+        guard try experimentName(in: directory) == Configuration.experimentName else { throw RunStoreError.notARun(directory) }
+        do {
+            return try JSONDecoder().decode(StoredConfiguration<Configuration>.self, from: data)
+        } catch {
+            throw RunStoreError.unreadable(url, reason: "it is not a \(Configuration.experimentName) configuration this version of occam reads (\(error))")
+        }
     }
 
     /// Whether the stage whose results go to `directory` has finished: its summary.json is written last.

@@ -13,20 +13,21 @@ struct TrainingStage<Scalar: TensorScalar> {
 
     var directory: URL { trainer.directory! }
 
-    /// Runs the stage unless finished; returns its summary and final state.
-    func run(events: (StudyEvent) throws -> Void) throws -> (summary: TrainingSummary, final: TrainingCheckpoint<Scalar>) {
+    /// Runs the stage unless finished; returns its summary, its final state and whether it trained now.
+    /// Stage events may throw to stop the study; training progress events cannot (they only report).
+    func run(events: (StudyEvent) throws -> Void) throws -> (summary: TrainingSummary, final: TrainingCheckpoint<Scalar>, trained: Bool) {
         if RunStore.isComplete(directory), let finalURL = trainer.finalCheckpointURL,
             FileManager.default.fileExists(atPath: finalURL.path)
         {
             let summary = try RunStore.readJSON(TrainingSummary.self, from: directory.appendingPathComponent("summary.json"))
             try events(.stageFinished(name: name, result: Self.describe(summary), skipped: true))
-            return (summary, try TrainingCheckpoint<Scalar>.read(from: finalURL))
+            return (summary, try TrainingCheckpoint<Scalar>.read(from: finalURL), false)
         }
         try events(.stageStarted(name: name, detail: detail))
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let result = try trainer.run { try? events(.training($0)) }
         try events(.stageFinished(name: name, result: Self.describe(result.summary), skipped: false))
-        return (result.summary, result.checkpoint)
+        return (result.summary, result.checkpoint, true)
     }
 
     static func describe(_ summary: TrainingSummary) -> String {

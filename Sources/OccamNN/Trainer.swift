@@ -109,7 +109,7 @@ public struct Trainer<Scalar: TensorScalar> {
         }
         let resumedFrom = state.iteration
         if state.iteration == startIteration {
-            let evaluations = evaluate(state, iteration: 0, perEpoch: perEpoch)
+            let evaluations = evaluate(state, iteration: state.iteration, perEpoch: perEpoch)
             records += evaluations
             try appendRecords(evaluations)
         }

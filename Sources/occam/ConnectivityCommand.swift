@@ -17,8 +17,9 @@ struct ConnectivityCommand: ParsableCommand {
             --different-init also trains two copies from different initializations (the positive control).
 
             With --lottery RUN_DIR --level L, the network is that lottery run's level-L ticket (its mask, trained from \
-            its rewind point; every copy keeps the mask). Model, data, optimizer and length then come from the lottery \
-            run, the training options here are ignored, and the spawn step defaults to the lottery's rewind point.
+            its rewind point; every copy keeps the mask). Model, data, optimizer, length and precision then come from the \
+            lottery run (of the options here only --eval-every, --data-dir and the seed, which must match, are used), \
+            and the spawn step defaults to the lottery's rewind point.
 
             Defaults: LeNet-300-100 on Fashion-MNIST, Adam 1.2e-3, batch 60, 6000it (the paper: 24,000 on MNIST). \
             Results: OUT/connectivity-<model>-<dataset>-<hash>/ with path.json per pair, metrics.jsonl, summary.json, \
@@ -90,7 +91,12 @@ struct ConnectivityCommand: ParsableCommand {
         try configuration.validate(trainCount: first.train.count)
         let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out))
         let pairs = configuration.spawnSteps.count + (configuration.differentInit ? 1 : 0)
-        let stages = configuration.replicates * (3 * pairs + (configuration.spawnSteps.contains { $0.amount > 0 } ? 1 : 0))
+        let perEpoch = configuration.training.iterationsPerEpoch(trainCount: first.train.count)
+        let start = try lottery.map {
+            try RunStore.readConfiguration(LotteryConfiguration.self, in: URL(fileURLWithPath: $0)).configuration.rewind.iterations(perEpoch: perEpoch)
+        } ?? 0
+        let parent = configuration.spawnSteps.contains { $0.iterations(perEpoch: perEpoch) > start } ? 1 : 0
+        let stages = configuration.replicates * (3 * pairs + parent)
         if !quiet {
             print("Connectivity: \(configuration.training.model) on \(configuration.training.dataset.displayName), spawn steps \(configuration.spawnSteps.map(\.description).joined(separator: ", "))\(configuration.differentInit ? " and different initializations" : ""), \(configuration.replicates) replicate(s)")
             print("Run directory: \(directory.path)")

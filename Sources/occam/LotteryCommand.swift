@@ -23,7 +23,9 @@ struct LotteryCommand: ParsableCommand {
             Results go to OUT/lottery-<model>-<dataset>-<hash of the configuration>/: one directory per replicate, \
             level and network (metrics.jsonl, summary.json, final.safetensors with the mask, pruning.json), and for \
             the study metrics.jsonl, summary.json, lottery.csv, stages.csv, curves.csv, SVG plots and index.html. \
-            Running the same command again skips every finished training run, so an interrupted study continues.
+            Running the same command again skips every finished training run, so an interrupted study continues. \
+            Every option that changes results is part of the directory's hash: a study with more --levels or \
+            --replicates is a new directory.
             """)
 
     @OptionGroup var training: TrainingOptions
@@ -32,7 +34,7 @@ struct LotteryCommand: ParsableCommand {
     @Option(help: "Pruning rounds after the dense network.") var levels = 15
     @Option(help: "Pruning strategy: layer-wise (the paper's) or global (OpenLTH's).") var strategy: PruningStrategy = .layerWise
     @Option(help: "Fraction of each layer's remaining weights pruned per round (of all remaining weights for global).") var pruneRate = 0.2
-    @Option(help: "Fraction for the output layer (layer-wise).") var outputPruneRate = 0.1
+    @Option(help: "Fraction for the output layer: the last prunable layer (layer-wise).") var outputPruneRate = 0.1
     @Option(help: "Fraction for convolution kernels (layer-wise; default: --prune-rate).") var convPruneRate: Double?
     @Option(help: "Prunable parameters: weights (every weight matrix and kernel, no biases), all, or names (fc1.weight,fc2.weight).")
     var prunable = "weights"

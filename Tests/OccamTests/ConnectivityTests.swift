@@ -62,9 +62,19 @@ struct ConnectivityTests {
         (trainer.initialParameters, trainer.startIteration) = (parent.parameters, 8)
         #expect(try trainer.run().checkpoint.parameters == a.parameters)
 
-        // A second run reads everything back; the report is made of the path files.
-        let again = try study.run()
-        #expect(again == records)
+        // The control's copy A is spawn-0it's copy A (same start, same data order), trained once.
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("replicate-0/different-init/copy-a").path))
+        // A second run reads everything back; a copy trained again gets its path evaluated again.
+        var evaluated: [String] = []
+        let again = try study.run { event in
+            if case let .stageFinished(name, _, skipped) = event, name.hasSuffix("path"), !skipped { evaluated.append(name) }
+        }
+        #expect(again == records && evaluated.isEmpty)
+        try FileManager.default.removeItem(at: spawn.appendingPathComponent("copy-b"))
+        #expect(try study.run { event in
+            if case let .stageFinished(name, _, skipped) = event, name.hasSuffix("path"), !skipped { evaluated.append(name) }
+        } == records)
+        #expect(evaluated == ["replicate 0 · spawn 8it · path"])
         let summaries = try ConnectivityReport(directory: directory).build()
         #expect(summaries.map(\.spawnStep) == [0, 8, nil])
         #expect(abs(summaries[1].testBarrier.mean - 100 * records[1].testBarrier) < 1e-12)

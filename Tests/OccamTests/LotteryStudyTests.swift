@@ -52,6 +52,9 @@ struct LotteryStudyTests {
             #expect(Dictionary(uniqueKeysWithValues: mask.counts.map { ($0.name, $0.kept) }) == expectedKept)
             let info = try JSONDecoder().decode(LotteryStageInfo.self, from: Data(contentsOf: stage(level, .ticket).appendingPathComponent("pruning.json")))
             #expect(info.layers == mask.counts && info.startIteration == 4)
+            // The first evaluation is of the rewound weights, at iteration 4.
+            let curve = try String(contentsOf: stage(level, .ticket).appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+            #expect(try JSONDecoder().decode(EvaluationRecord.self, from: Data(curve.split(separator: "\n")[0].utf8)).step == 4)
 
             let reinit = try final(level, .randomReinitialization), randomlyPruned = try final(level, .randomPruning)
             #expect(reinit.mask == mask)

@@ -35,6 +35,13 @@ public struct LinearModeConnectivity<Scalar: TensorScalar> {
     @discardableResult
     public func run(events: (StudyEvent) throws -> Void = { _ in }) throws -> [PathRecord] {
         try configuration.validate()
+        if let subnetwork = configuration.subnetwork {
+            guard let lotteryDirectory else { preconditionFailure("LinearModeConnectivity: a subnetwork needs lotteryDirectory") }
+            let lottery = try RunStore.readConfiguration(LotteryConfiguration.self, in: lotteryDirectory).configuration
+            try ExperimentError.require(
+                configuration.replicates <= lottery.replicates && subnetwork.level <= lottery.levels,
+                "the lottery run has \(lottery.replicates) replicate(s) and levels 0-\(lottery.levels); asked for \(configuration.replicates) replicate(s) at level \(subnetwork.level)")
+        }
         return try (0..<configuration.replicates).flatMap { try runReplicate($0, events: events) }
     }
 
@@ -65,13 +72,14 @@ public struct LinearModeConnectivity<Scalar: TensorScalar> {
             .map { data.train.randomSubset(size: $0, seed: seed) } ?? data.train
 
         func trainStage(_ name: String, _ path: String, configuration stageConfiguration: TrainingConfiguration, from state: Start)
-            throws -> TrainingCheckpoint<Scalar>
+            throws -> (final: TrainingCheckpoint<Scalar>, trained: Bool)
         {
             var trainer = try Trainer(configuration: stageConfiguration, data: data, directory: directory.appendingPathComponent(path))
             (trainer.mask, trainer.initialParameters, trainer.initialBuffers) = (state.mask, state.parameters, state.buffers)
             trainer.startIteration = state.iteration
             let detail = "\(stageConfiguration.steps.iterations(perEpoch: perEpoch) - state.iteration) iterations from iteration \(state.iteration)"
-            return try TrainingStage(name: "replicate \(replicate) · \(name)", detail: detail, trainer: trainer).run(events: events).final
+            let result = try TrainingStage(name: "replicate \(replicate) · \(name)", detail: detail, trainer: trainer).run(events: events)
+            return (result.final, result.trained)
         }
         func copyConfiguration(_ copy: String) -> TrainingConfiguration {
             var c = training
@@ -80,17 +88,19 @@ public struct LinearModeConnectivity<Scalar: TensorScalar> {
             c.dataSeed = seed
             return c
         }
-        func pair(_ name: String, _ path: String, spawnStep: Int?, a: Start, b: Start) throws -> PathRecord {
-            let copyA = try trainStage("\(name) · copy A", "\(path)/copy-a", configuration: copyConfiguration("a"), from: a)
+        /// Trains both copies (copy A in `copyAPath` when given) and evaluates the path between them; a path
+        /// already evaluated is read back unless a copy had to be trained again.
+        func pair(_ name: String, _ path: String, spawnStep: Int?, a: Start, b: Start, copyAPath: String? = nil) throws -> PathRecord {
+            let copyA = try trainStage("\(name) · copy A", copyAPath ?? "\(path)/copy-a", configuration: copyConfiguration("a"), from: a)
             let copyB = try trainStage("\(name) · copy B", "\(path)/copy-b", configuration: copyConfiguration("b"), from: b)
             let url = directory.appendingPathComponent("\(path)/path.json")
-            if let done = try? RunStore.readJSON(PathRecord.self, from: url) {
+            if !copyA.trained, !copyB.trained, let done = try? RunStore.readJSON(PathRecord.self, from: url) {
                 try events(.stageFinished(name: "replicate \(replicate) · \(name) · path", result: Self.describe(done), skipped: true))
                 return done
             }
             try events(.stageStarted(name: "replicate \(replicate) · \(name) · path", detail: "\(configuration.points) points"))
             let interpolation = InterpolationPath.evaluate(
-                model: model, from: (copyA.parameters, copyA.buffers), to: (copyB.parameters, copyB.buffers),
+                model: model, from: (copyA.final.parameters, copyA.final.buffers), to: (copyB.final.parameters, copyB.final.buffers),
                 points: configuration.points, train: evaluationTrain, test: data.test, loss: training.loss)
             let record = PathRecord(
                 replicate: replicate, spawnStep: spawnStep, trainBarrier: interpolation.trainBarrier,
@@ -122,7 +132,10 @@ public struct LinearModeConnectivity<Scalar: TensorScalar> {
             var other = start
             other.parameters = model.initialParameters(using: &random)
             other.buffers = nil
-            records.append(try pair("different init", "replicate-\(replicate)/different-init", spawnStep: nil, a: start, b: other))
+            // Copy A from the start state is spawn-<start>'s copy A when that pair exists: the same run.
+            let shared = spawns.contains(start.iteration) ? "replicate-\(replicate)/spawn-\(start.iteration)it/copy-a" : nil
+            records.append(try pair(
+                "different init", "replicate-\(replicate)/different-init", spawnStep: nil, a: start, b: other, copyAPath: shared))
         }
         return records
     }
@@ -134,10 +147,6 @@ public struct LinearModeConnectivity<Scalar: TensorScalar> {
         guard let subnetwork = configuration.subnetwork else { return Start(parameters: initial, buffers: nil, iteration: 0, mask: nil) }
         guard let lotteryDirectory else { preconditionFailure("LinearModeConnectivity: a subnetwork needs lotteryDirectory") }
         let lottery = try RunStore.readConfiguration(LotteryConfiguration.self, in: lotteryDirectory).configuration
-        guard replicate < lottery.replicates, subnetwork.level <= lottery.levels else {
-            throw ExperimentError.impossibleConfiguration(
-                "the lottery run has \(lottery.replicates) replicate(s) and levels 0-\(lottery.levels); asked for replicate \(replicate), level \(subnetwork.level)")
-        }
         let ticket = lotteryDirectory.appendingPathComponent("replicate-\(replicate)/level-\(subnetwork.level)/ticket")
         guard RunStore.isComplete(ticket) else {
             throw ExperimentError.impossibleConfiguration("\(ticket.path) has not finished; run the lottery study to that level first")

@@ -109,7 +109,7 @@ public struct LotteryReport {
         let layers = records.first.map { $0.layerWeightsRemaining.keys.sorted() } ?? []
         return CSVTable(
             header: ["replicate", "level", "network", "weights_remaining_percent"] + layers.map { "\($0)_remaining_percent" }
-                + ["iterations", "test_accuracy", "validation_accuracy", "early_stop_iteration", "early_stop_test_accuracy", "wall_seconds"],
+                + ["end_iteration", "test_accuracy", "validation_accuracy", "early_stop_iteration", "early_stop_test_accuracy", "wall_seconds"],
             rows: records.map { r in
                 ["\(r.replicate)", "\(r.level)", r.network.rawValue, formatted(r.weightsRemaining, digits: 3)]
                     + layers.map { formatted(r.layerWeightsRemaining[$0], digits: 3) }

@@ -43,7 +43,7 @@ public struct LotteryTicketStudy<Scalar: TensorScalar> {
     }
 
     /// Trains every stage not yet finished, replicate by replicate and level by level.
-    /// - Parameter events: progress; throwing from it stops the study (what is written stays valid).
+    /// - Parameter events: progress; throwing from a stage event stops the study (what is written stays valid).
     public func run(events: (StudyEvent) throws -> Void = { _ in }) throws {
         try configuration.validate()
         for replicate in 0..<configuration.replicates {

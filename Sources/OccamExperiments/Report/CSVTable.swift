@@ -11,7 +11,7 @@ public struct CSVTable: Sendable {
     /// The CSV text, one line per row after the header.
     public var text: String {
         func field(_ value: String) -> String {
-            value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" })
+            value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
                 ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
         }
         return ([header] + rows).map { $0.map(field).joined(separator: ",") }.joined(separator: "\n") + "\n"
@@ -21,7 +21,7 @@ public struct CSVTable: Sendable {
     public func write(to url: URL) throws { try ResultFiles.write(Data(text.utf8), to: url) }
 }
 
-/// A number for a table: `digits` significant decimals, "" for NaN or nil.
+/// A number for a table with `digits` decimal places; "" for NaN, infinities or nil.
 func formatted(_ value: Double?, digits: Int = 4) -> String {
     guard let value, value.isFinite else { return "" }
     return String(format: "%.\(digits)f", value)
