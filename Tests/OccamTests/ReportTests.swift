@@ -15,6 +15,8 @@ struct ReportTests {
         #expect(axis.ticks(in: 3...100) == [5, 10, 20, 50, 100])
         #expect(PlotAxis("x").ticks(in: 0...1) == [0, 0.2, 0.4, 0.6000000000000001, 0.8, 1])
         #expect(PlotAxis("x").ticks(in: 85.1...87.3) == [85.5, 86, 86.5, 87])
+        let spawns = PlotAxis("spawn step", categories: ["0it", "100it", "2000it"])
+        #expect(spawns.ticks(in: -0.5...2.5) == [0, 1, 2] && spawns.label(ofTick: 2) == "2000it")
     }
 
     @Test func theSVGHasTitleLabelsLegendAndErrorBarsAndSkipsUndrawablePoints() {

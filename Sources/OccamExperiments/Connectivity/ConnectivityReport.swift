@@ -87,19 +87,21 @@ public struct ConnectivityReport {
                 }
             ).write(to: file("path-\(split)-error.svg"))
         }
+        // Spawn steps evenly spaced (they are usually spread over orders of magnitude, and include 0).
         let spawned = summaries.filter { $0.spawnStep != nil }
-        var barrierSeries = [
-            PlotSeries("test error barrier", points: spawned.map { PlotPoint(x: Double($0.spawnStep!), y: $0.testBarrier.mean, error: replicates > 1 ? $0.testBarrier.standardDeviation : nil) }),
-            PlotSeries("train error barrier", points: spawned.map { PlotPoint(x: Double($0.spawnStep!), y: $0.trainBarrier.mean, error: replicates > 1 ? $0.trainBarrier.standardDeviation : nil) }),
-        ]
-        if let control = summaries.first(where: { $0.spawnStep == nil }) {
-            let xs = spawned.isEmpty ? [0.0, 1.0] : [Double(spawned.first!.spawnStep!), Double(spawned.last!.spawnStep!)]
-            barrierSeries.append(PlotSeries("different init (test)", points: xs.map { PlotPoint(x: $0, y: control.testBarrier.mean) }, dashed: true, markers: false))
+        func barrierPoints(_ value: (BarrierSummary) -> Spread) -> [PlotPoint] {
+            spawned.enumerated().map { PlotPoint(x: Double($0.offset), y: value($0.element).mean, error: replicates > 1 ? value($0.element).standardDeviation : nil) }
         }
-        barrierSeries.append(PlotSeries("stability threshold (2%)", points: (spawned.isEmpty ? [0.0, 1.0] : [Double(spawned.first!.spawnStep!), Double(spawned.last!.spawnStep!)]).map { PlotPoint(x: $0, y: 2) }, dashed: true, markers: false))
+        let ends = [0.0, Double(max(spawned.count - 1, 0))]
         try LinePlot(
-            title: "Error barrier against the spawn step", x: PlotAxis("spawn step (training iteration)"),
-            y: PlotAxis("error barrier (percentage points)"), series: barrierSeries
+            title: "Error barrier against the spawn step",
+            x: PlotAxis("spawn step (training iteration; evenly spaced)", categories: spawned.map { Self.name($0.spawnStep) }),
+            y: PlotAxis("error barrier (percentage points)"),
+            series: [
+                PlotSeries("test error barrier", points: barrierPoints(\.testBarrier)),
+                PlotSeries("train error barrier", points: barrierPoints(\.trainBarrier)),
+                PlotSeries("stability threshold (2 pp)", points: ends.map { PlotPoint(x: $0, y: 2) }, dashed: true, markers: false),
+            ]
         ).write(to: file("barrier.svg"))
         try report(stored.configuration, summaries: summaries, table: barrierTable).write(in: directory)
         return summaries
@@ -134,7 +136,7 @@ public struct ConnectivityReport {
                 .init(title: "Test error along the path", text: "One curve per spawn step (mean over replicates); a flat curve means the two copies lie in one linearly connected basin.\(errorBars)",
                       image: "path-test-error.svg", links: [("path.csv", "path.csv"), ("metrics.jsonl", "metrics.jsonl")]),
                 .init(title: "Training error along the path", text: "The same paths on the training images.\(errorBars)", image: "path-train-error.svg"),
-                .init(title: "Error barrier against the spawn step", text: "How stability sets in as the copies split later in training; the dashed lines mark the different-initialization control (when run) and the 2-point threshold.\(errorBars)",
+                .init(title: "Error barrier against the spawn step", text: "How stability sets in as the copies split later in training; the dashed line marks the 2-point threshold. The different-initialization control's barrier (when run) is in the table below and in the path plots.\(errorBars)",
                       image: "barrier.svg", table: table, links: [("barriers.csv", "barriers.csv"), ("summary.json", "summary.json")]),
             ],
             configurationJSON: try String(contentsOf: file("config.json"), encoding: .utf8))

@@ -11,9 +11,24 @@ public struct PlotAxis: Sendable {
     public var reversed: Bool
     /// A fixed range; nil fits the data.
     public var range: ClosedRange<Double>?
+    /// Names of the values 0, 1, 2, ... placed evenly (spawn steps 0it, 100it, 2000it): the ticks carry these
+    /// labels instead of numbers.
+    public var categories: [String]?
 
     public init(_ label: String, scale: Scale = .linear, reversed: Bool = false, range: ClosedRange<Double>? = nil) {
         (self.label, self.scale, self.reversed, self.range) = (label, scale, reversed, range)
+    }
+
+    /// An axis of named, evenly spaced positions 0, 1, 2, ...
+    public init(_ label: String, categories: [String]) {
+        self.init(label, range: -0.5...(Double(categories.count) - 0.5))
+        self.categories = categories
+    }
+
+    /// The label of the tick at `value`.
+    func label(ofTick value: Double) -> String {
+        guard let categories else { return tickLabel(value) }
+        return categories.indices.contains(Int(value)) ? categories[Int(value)] : ""
     }
 
     /// The data range to show: `range`, or the values' span (positive values only on a log scale), widened a
@@ -37,6 +52,7 @@ public struct PlotAxis: Sendable {
     /// Tick values inside `domain`: steps of 1, 2 or 5 times a power of ten (linear, about 5 ticks), or the
     /// powers of ten and, where they are few, their 2x and 5x multiples (logarithmic).
     func ticks(in domain: ClosedRange<Double>) -> [Double] {
+        if let categories { return categories.indices.map(Double.init) }
         switch scale {
         case .linear:
             let rough = (domain.upperBound - domain.lowerBound) / 5
@@ -133,12 +149,12 @@ public struct LinePlot: Sendable {
         for tick in x.ticks(in: xDomain) {
             let p = position(tick, yDomain.lowerBound).x
             out += "<line x1=\"\(n(p))\" y1=\"\(n(f.top))\" x2=\"\(n(p))\" y2=\"\(n(f.bottom))\" stroke=\"#e3e3e3\"/>\n"
-            out += "<text x=\"\(n(p))\" y=\"\(n(f.bottom + 17))\" text-anchor=\"middle\">\(escaped(tickLabel(tick)))</text>\n"
+            out += "<text x=\"\(n(p))\" y=\"\(n(f.bottom + 17))\" text-anchor=\"middle\">\(escaped(x.label(ofTick: tick)))</text>\n"
         }
         for tick in y.ticks(in: yDomain) {
             let p = position(xDomain.lowerBound, tick).y
             out += "<line x1=\"\(n(f.left))\" y1=\"\(n(p))\" x2=\"\(n(f.right))\" y2=\"\(n(p))\" stroke=\"#e3e3e3\"/>\n"
-            out += "<text x=\"\(n(f.left - 7))\" y=\"\(n(p + 4))\" text-anchor=\"end\">\(escaped(tickLabel(tick)))</text>\n"
+            out += "<text x=\"\(n(f.left - 7))\" y=\"\(n(p + 4))\" text-anchor=\"end\">\(escaped(y.label(ofTick: tick)))</text>\n"
         }
         out += "<rect x=\"\(n(f.left))\" y=\"\(n(f.top))\" width=\"\(n(f.right - f.left))\" height=\"\(n(f.bottom - f.top))\" fill=\"none\" stroke=\"#333\"/>\n"
         out += "<text x=\"\(n((f.left + f.right) / 2))\" y=\"\(n(height - 18))\" text-anchor=\"middle\" font-size=\"13\">\(escaped(x.label))</text>\n"
