@@ -98,7 +98,7 @@ struct ConnectivityCommand: ParsableCommand {
         let parent = configuration.spawnSteps.contains { $0.iterations(perEpoch: perEpoch) > start } ? 1 : 0
         let stages = configuration.replicates * (3 * pairs + parent)
         if !quiet {
-            print("Connectivity: \(configuration.training.model) on \(configuration.training.dataset.displayName), spawn steps \(configuration.spawnSteps.map(\.description).joined(separator: ", "))\(configuration.differentInit ? " and different initializations" : ""), \(configuration.replicates) replicate(s)")
+            print("Connectivity: \(configuration.training.model) on \(configuration.training.dataset.displayName), spawn steps \(configuration.spawnSteps.map(\.description).joined(separator: ", "))\(configuration.differentInit ? " and different initializations" : ""), \(counted(configuration.replicates, "replicate"))")
             print("Run directory: \(directory.path)")
         }
         let reporter = StudyReporter(totalStages: stages, quiet: quiet)

@@ -83,7 +83,7 @@ struct LotteryCommand: ParsableCommand {
         let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out))
         let stages = configuration.replicates * (1 + configuration.levels * configuration.networks(atLevel: 1).count)
         if !quiet {
-            print("Lottery study: \(configuration.training.model) on \(configuration.training.dataset.displayName), \(configuration.levels) levels, \(configuration.replicates) replicate(s), \(stages) training runs of \(configuration.training.steps)")
+            print("Lottery study: \(configuration.training.model) on \(configuration.training.dataset.displayName), \(counted(configuration.levels, "pruning level")), \(counted(configuration.replicates, "replicate")), \(counted(stages, "training run")) of \(configuration.training.steps)")
             print("Run directory: \(directory.path)")
         }
         let reporter = StudyReporter(totalStages: stages, quiet: quiet)
@@ -119,3 +119,6 @@ struct LotteryCommand: ParsableCommand {
 }
 
 extension PruningStrategy: ExpressibleByArgument {}
+
+/// "1 replicate", "3 replicates".
+func counted(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
