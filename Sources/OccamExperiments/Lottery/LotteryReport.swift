@@ -161,10 +161,11 @@ public struct LotteryReport {
             let levels = Self.shownLevels(Set(curves.filter { $0.record.network == network }.map(\.record.level)).sorted())
             let series = levels.map { level in
                 let runs = curves.filter { $0.record.level == level && ($0.record.network == network || level == 0) }
-                let steps = Set(runs.flatMap { $0.points.filter { $0.split == "test" }.map(\.step) }).sorted()
+                // From the first evaluation after the start: the untrained start would squash the scale.
+                let steps = Set(runs.flatMap { $0.points.filter { $0.split == "test" }.map(\.step) }).sorted().dropFirst()
                 let points = steps.map { step in
                     let spread = Spread(runs.compactMap { run in run.points.first { $0.split == "test" && $0.step == step }.map { 100 * $0.accuracy } })
-                    return PlotPoint(x: Double(step), y: spread.mean, error: spread.count > 1 ? spread.standardDeviation : nil)
+                    return PlotPoint(x: Double(step), y: spread.mean)
                 }
                 return PlotSeries(String(format: "%.1f%%", runs[0].record.weightsRemaining), points: points, markers: false)
             }
@@ -239,7 +240,7 @@ public struct LotteryReport {
                       image: "early-stopping-iteration.svg", links: [("stages.csv (per run, with per-layer sparsity)", "stages.csv"), ("metrics.jsonl", "metrics.jsonl")]),
             ] + LotteryNetwork.allCases.filter { network in records.contains { $0.network == network } }.map { network in
                 .init(title: "Training curves: \(network.displayName)",
-                      text: "Test accuracy during training at each level (legend: weights remaining; at most eight levels shown, mean over replicates).",
+                      text: "Test accuracy during training at each level, from the first evaluation after the start (legend: weights remaining; at most eight levels shown; mean over replicates). Every evaluation of every run is in curves.csv.",
                       image: "curves-\(network.rawValue).svg", links: [("curves.csv", "curves.csv")])
             },
             configurationJSON: stored)
