@@ -30,6 +30,9 @@ struct BenchTrainCommand: ParsableCommand {
     @Option(help: "Timed steps.")
     var steps = 1000
 
+    @Option(help: "Prune the weights to this fraction at random positions, kept pruned by the optimizer (a lottery ticket's step); 1: no mask.")
+    var density = 1.0
+
     @Flag(help: "Also time PyTorch on the same workload (Benchmarks/train_reference.py).")
     var compare = false
 
@@ -38,6 +41,7 @@ struct BenchTrainCommand: ParsableCommand {
 
     func validate() throws {
         guard batchSize >= 1, steps >= 10 else { throw ValidationError("--batch-size must be >= 1 and --steps >= 10.") }
+        guard density > 0, density <= 1 else { throw ValidationError("--density must be in (0, 1].") }
     }
 
     func run() throws {
@@ -47,7 +51,17 @@ struct BenchTrainCommand: ParsableCommand {
         var buffers = network.initialBuffers()
         let configuration = OptimizerConfiguration(
             kind: optimizer, learningRate: optimizer == .sgd ? 0.05 : 1.2e-3, momentum: optimizer == .sgd ? 0.9 : 0)
-        var update = configuration.make(as: Float.self)
+        var mask: PruningMask<Float>?
+        if density < 1 {
+            let weights = ParameterSet(parameters.entries.filter { $0.tensor.rank >= 2 })
+            mask = try PruningMask(weights.mapTensors { _, tensor in
+                var scalars = [Float](repeating: 0, count: tensor.count)
+                for index in random.permutation(tensor.count).prefix(Int((density * Double(tensor.count)).rounded())) { scalars[index] = 1 }
+                return Tensor(shape: tensor.shape, scalars: scalars)
+            })
+            mask!.apply(to: &parameters)
+        }
+        var update = configuration.make(mask: mask, as: Float.self)
         let batches = (0..<50).map { _ in
             (Tensor<Float>.randomUniform([batchSize, 784], using: &random), (0..<batchSize).map { _ in random.nextInt(below: 10) })
         }
@@ -71,7 +85,8 @@ struct BenchTrainCommand: ParsableCommand {
             "occam_samples_per_second": String(format: "%.0f", occamRate),
             "occam_seconds_per_step": String(format: "%.6f", best),
         ]
-        var lines = ["\(model), \(optimizer.rawValue), batch \(batchSize): Occam \(String(format: "%.0f", occamRate)) samples/s (\(String(format: "%.3f", best * 1e3)) ms a step)"]
+        if density < 1 { report["density"] = "\(density)" }
+        var lines = ["\(model), \(optimizer.rawValue), batch \(batchSize)\(density < 1 ? ", density \(density)" : ""): Occam \(String(format: "%.0f", occamRate)) samples/s (\(String(format: "%.3f", best * 1e3)) ms a step)"]
         if compare {
             switch runPyTorchReference() {
             case .success(let torchRate):
