@@ -81,7 +81,7 @@ struct LotteryCommand: ParsableCommand {
             model: configuration.training.buildModel(inputShape: first.train.imageShape, classes: first.train.classCount, as: Scalar.self),
             trainCount: first.train.count)
         let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out))
-        let stages = configuration.replicates * (1 + configuration.levels * configuration.networks(atLevel: 1).count)
+        let stages = configuration.trainingRunCount
         if !quiet {
             print("Lottery study: \(configuration.training.model) on \(configuration.training.dataset.displayName), \(counted(configuration.levels, "pruning level")), \(counted(configuration.replicates, "replicate")), \(counted(stages, "training run")) of \(configuration.training.steps)")
             print("Run directory: \(directory.path)")

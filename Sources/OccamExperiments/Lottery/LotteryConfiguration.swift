@@ -60,6 +60,9 @@ public struct LotteryConfiguration: ExperimentConfiguration, Hashable {
         level == 0 ? [.ticket] : [.ticket] + controls.filter { $0 != .ticket }.sorted()
     }
 
+    /// Training runs in the whole study: the dense network and, per level, the ticket and its controls.
+    public var trainingRunCount: Int { replicates * (1 + levels * networks(atLevel: 1).count) }
+
     /// The seed of replicate `replicate`.
     public func seed(ofReplicate replicate: Int) -> UInt64 { training.seed &+ UInt64(replicate) }
 

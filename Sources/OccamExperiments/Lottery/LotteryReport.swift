@@ -200,7 +200,7 @@ public struct LotteryReport {
     ) throws -> HTMLReport {
         let training = configuration.training
         let stored = try String(contentsOf: file("config.json"), encoding: .utf8)
-        let expected = configuration.replicates * (1 + configuration.levels * configuration.networks(atLevel: 1).count)
+        let expected = configuration.trainingRunCount
         var findings = ""
         if let dense = summaries.first(where: { $0.level == 0 }) {
             let floor = dense.finalTestAccuracy.mean - dense.finalTestAccuracy.standardDeviation

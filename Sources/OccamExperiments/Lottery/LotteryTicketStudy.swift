@@ -61,6 +61,7 @@ public struct LotteryTicketStudy<Scalar: TensorScalar> {
         var initRandom = root.stream("init")
         let initial = model.initialParameters(using: &initRandom)
         let prunable = try configuration.prunableNames(of: initial)
+        let unpruned = PruningMask(keepingAllOf: ParameterSet(prunable.map { ($0, initial[$0]!) }))
         let perEpoch = dense.iterationsPerEpoch(trainCount: data.train.count)
         let rewindIteration = configuration.rewind.iterations(perEpoch: perEpoch)
 
@@ -75,7 +76,7 @@ public struct LotteryTicketStudy<Scalar: TensorScalar> {
             trainer.startIteration = startIteration
             let info = LotteryStageInfo(
                 replicate: replicate, level: level, network: network, seed: seed, startIteration: startIteration,
-                layers: (mask ?? PruningMask(keepingAllOf: ParameterSet(prunable.map { ($0, initial[$0]!) }))).counts)
+                layers: (mask ?? unpruned).counts)
             let name = "replicate \(replicate) · level \(level) · \(network.displayName)"
             let detail = String(format: "%.1f%% of weights remaining", 100 * info.weightsRemaining)
             if !RunStore.isComplete(stageDirectory) {
@@ -97,7 +98,7 @@ public struct LotteryTicketStudy<Scalar: TensorScalar> {
             let checkpoint = try TrainingCheckpoint<Scalar>.read(from: url)
             rewound = (checkpoint.parameters, checkpoint.buffers)
         }
-        var mask = PruningMask(keepingAllOf: ParameterSet(prunable.map { ($0, initial[$0]!) }))
+        var mask = unpruned
         for level in 1...configuration.levels {
             mask = mask.prunedByMagnitude(of: previous.parameters, strategy: configuration.strategy, rates: configuration.rates)
             let ticket = try stage(level: level, network: .ticket, mask: mask, start: rewound, startIteration: rewindIteration)
