@@ -73,6 +73,8 @@ extension Tensor {
     }
 
     /// Solves A X = B given A's lower Cholesky factor (this tensor, `[n, n]`); B is `[n]` or `[n, k]`.
+    /// Two triangular solves (L Z = B, Lᵀ X = Z) in place on a copy of B; the factor is not copied and only
+    /// its lower triangle is read (so the result of `factorCholeskyInPlace` works as it is).
     public func choleskySolve(_ b: Tensor) throws -> Tensor {
         precondition(rank == 2 && shape[0] == shape[1], "choleskySolve: factor shape \(shape) is not square")
         precondition(
@@ -81,11 +83,48 @@ extension Tensor {
         let n = shape[0]
         let columns = b.rank == 1 ? 1 : b.shape[1]
         var solution = b
-        let info = withUnsafePointer { l in
-            solution.withUnsafeMutablePointer { x in Scalar.potrs(n: n, nrhs: columns, l, lda: n, x, ldb: columns) }
+        guard n > 0 && columns > 0 else { return solution }
+        withUnsafePointer { l in
+            solution.withUnsafeMutablePointer { x in
+                Scalar.trsm(left: true, transposeL: false, m: n, n: columns, alpha: 1, l, lda: n, x, ldb: columns)
+                Scalar.trsm(left: true, transposeL: true, m: n, n: columns, alpha: 1, l, lda: n, x, ldb: columns)
+            }
         }
-        try LinearAlgebraError.check(info, routine: "potrs") { .noConvergence(routine: "potrs", info: $0) }
         return solution
+    }
+
+    /// Factors this symmetric positive definite `[n, n]` matrix in place, without a copy: the lower triangle
+    /// (with the diagonal) is read and replaced by L with A = L Lᵀ; the strictly upper triangle is neither read
+    /// nor written, so it can keep the original matrix. `choleskySolve` takes the result as it is.
+    ///
+    /// Right-looking blocked Cholesky: per block of `blockSize` columns, potrf on the diagonal block, a
+    /// triangular solve for the panel below it and a syrk update of the trailing lower triangle, so that
+    /// `progress` can report the fraction of the n³/3 multiply-adds done.
+    /// - Throws: `LinearAlgebraError.notPositiveDefinite` naming the failing leading minor; the lower triangle
+    ///   is then partly overwritten.
+    public mutating func factorCholeskyInPlace(blockSize: Int = 2048, progress: (Double) -> Void = { _ in }) throws {
+        precondition(rank == 2 && shape[0] == shape[1], "factorCholeskyInPlace: shape \(shape) is not square")
+        precondition(blockSize >= 1, "factorCholeskyInPlace: block size \(blockSize)")
+        let n = shape[0]
+        try withUnsafeMutablePointer { a in
+            var start = 0
+            while start < n {
+                let width = Swift.min(blockSize, n - start)
+                let diagonal = a + start * n + start
+                let info = Scalar.potrf(n: width, diagonal, lda: n)
+                try LinearAlgebraError.check(info, routine: "potrf") { .notPositiveDefinite(order: start + $0) }
+                let below = n - start - width
+                if below > 0 {
+                    let panel = a + (start + width) * n + start
+                    Scalar.trsm(left: false, transposeL: true, m: below, n: width, alpha: 1, diagonal, lda: n, panel, ldb: n)
+                    Scalar.syrk(
+                        n: below, k: width, alpha: -1, panel, lda: n, beta: 1, panel + width, ldc: n)
+                }
+                start += width
+                let remaining = Double(n - start) / Double(n)
+                progress(1 - remaining * remaining * remaining)
+            }
+        }
     }
 
     /// Eigenvalues (ascending) and eigenvectors of a symmetric `[n, n]` matrix (LAPACK syevd; the lower

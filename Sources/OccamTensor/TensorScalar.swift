@@ -60,12 +60,21 @@ where Self.RawSignificand: FixedWidthInteger {
         _ a: UnsafePointer<Self>, lda: Int, _ b: UnsafePointer<Self>, ldb: Int, beta: Self,
         _ c: UnsafeMutablePointer<Self>, ldc: Int)
 
-    /// LAPACKE_?potrf, row-major, lower triangle. Returns LAPACK's info.
+    /// Cholesky factor of a row-major symmetric matrix in place: reads the lower triangle and overwrites it
+    /// with L (A = L Lᵀ); the strictly upper triangle is neither read nor written. Returns LAPACK's info.
+    ///
+    /// A row-major lower triangle is a column-major upper one, so this calls ?potrf column-major with "U" on
+    /// the same memory: LAPACKE's row-major path would allocate a transposed copy as large as the matrix.
     static func potrf(n: Int, _ a: UnsafeMutablePointer<Self>, lda: Int) -> Int32
-    /// LAPACKE_?potrs, row-major, lower factor. Returns LAPACK's info.
-    static func potrs(
-        n: Int, nrhs: Int, _ l: UnsafePointer<Self>, lda: Int, _ b: UnsafeMutablePointer<Self>, ldb: Int
-    ) -> Int32
+    /// B = alpha op(L)⁻¹ B (left) or B = alpha B op(L)⁻¹ (right) for a row-major lower triangular L
+    /// (cblas_?trsm, no copies).
+    static func trsm(
+        left: Bool, transposeL: Bool, m: Int, n: Int, alpha: Self, _ l: UnsafePointer<Self>, lda: Int,
+        _ b: UnsafeMutablePointer<Self>, ldb: Int)
+    /// The lower triangle of C = alpha A Aᵀ + beta C for a row-major `[n, k]` A (cblas_?syrk).
+    static func syrk(
+        n: Int, k: Int, alpha: Self, _ a: UnsafePointer<Self>, lda: Int, beta: Self, _ c: UnsafeMutablePointer<Self>,
+        ldc: Int)
     /// LAPACKE_?syevd, row-major, eigenvectors wanted, lower triangle. Returns LAPACK's info.
     static func syevd(n: Int, _ a: UnsafeMutablePointer<Self>, lda: Int, _ w: UnsafeMutablePointer<Self>) -> Int32
     /// LAPACKE_?gesdd, row-major, thin SVD (jobz = "S"). Returns LAPACK's info.
@@ -145,14 +154,25 @@ extension Float: TensorScalar {
 
     public static func potrf(n: Int, _ a: UnsafeMutablePointer<Float>, lda: Int) -> Int32 {
         BLASThreads.prepare(forMultiplyAdds: n * n * n / 3)
-        return LAPACKE_spotrf(LAPACK_ROW_MAJOR, lapackChar("L"), lapackInt(n), a, lapackInt(lda))
+        return LAPACKE_spotrf(LAPACK_COL_MAJOR, lapackChar("U"), lapackInt(n), a, lapackInt(lda))
     }
-    public static func potrs(
-        n: Int, nrhs: Int, _ l: UnsafePointer<Float>, lda: Int, _ b: UnsafeMutablePointer<Float>, ldb: Int
-    ) -> Int32 {
-        BLASThreads.prepare(forMultiplyAdds: n * n * nrhs)
-        return LAPACKE_spotrs(
-            LAPACK_ROW_MAJOR, lapackChar("L"), lapackInt(n), lapackInt(nrhs), l, lapackInt(lda), b, lapackInt(ldb))
+    public static func trsm(
+        left: Bool, transposeL: Bool, m: Int, n: Int, alpha: Float, _ l: UnsafePointer<Float>, lda: Int,
+        _ b: UnsafeMutablePointer<Float>, ldb: Int
+    ) {
+        BLASThreads.prepare(forMultiplyAdds: m * n * (left ? m : n))
+        cblas_strsm(
+            CblasRowMajor, left ? CblasLeft : CblasRight, CblasLower, transposeL ? CblasTrans : CblasNoTrans,
+            CblasNonUnit, blasInt(m), blasInt(n), alpha, l, blasInt(lda), b, blasInt(ldb))
+    }
+    public static func syrk(
+        n: Int, k: Int, alpha: Float, _ a: UnsafePointer<Float>, lda: Int, beta: Float, _ c: UnsafeMutablePointer<Float>,
+        ldc: Int
+    ) {
+        BLASThreads.prepare(forMultiplyAdds: n * n * k)
+        cblas_ssyrk(
+            CblasRowMajor, CblasLower, CblasNoTrans, blasInt(n), blasInt(k), alpha, a, blasInt(lda), beta, c,
+            blasInt(ldc))
     }
     public static func syevd(n: Int, _ a: UnsafeMutablePointer<Float>, lda: Int, _ w: UnsafeMutablePointer<Float>)
         -> Int32
@@ -235,14 +255,25 @@ extension Double: TensorScalar {
 
     public static func potrf(n: Int, _ a: UnsafeMutablePointer<Double>, lda: Int) -> Int32 {
         BLASThreads.prepare(forMultiplyAdds: n * n * n / 3)
-        return LAPACKE_dpotrf(LAPACK_ROW_MAJOR, lapackChar("L"), lapackInt(n), a, lapackInt(lda))
+        return LAPACKE_dpotrf(LAPACK_COL_MAJOR, lapackChar("U"), lapackInt(n), a, lapackInt(lda))
     }
-    public static func potrs(
-        n: Int, nrhs: Int, _ l: UnsafePointer<Double>, lda: Int, _ b: UnsafeMutablePointer<Double>, ldb: Int
-    ) -> Int32 {
-        BLASThreads.prepare(forMultiplyAdds: n * n * nrhs)
-        return LAPACKE_dpotrs(
-            LAPACK_ROW_MAJOR, lapackChar("L"), lapackInt(n), lapackInt(nrhs), l, lapackInt(lda), b, lapackInt(ldb))
+    public static func trsm(
+        left: Bool, transposeL: Bool, m: Int, n: Int, alpha: Double, _ l: UnsafePointer<Double>, lda: Int,
+        _ b: UnsafeMutablePointer<Double>, ldb: Int
+    ) {
+        BLASThreads.prepare(forMultiplyAdds: m * n * (left ? m : n))
+        cblas_dtrsm(
+            CblasRowMajor, left ? CblasLeft : CblasRight, CblasLower, transposeL ? CblasTrans : CblasNoTrans,
+            CblasNonUnit, blasInt(m), blasInt(n), alpha, l, blasInt(lda), b, blasInt(ldb))
+    }
+    public static func syrk(
+        n: Int, k: Int, alpha: Double, _ a: UnsafePointer<Double>, lda: Int, beta: Double, _ c: UnsafeMutablePointer<Double>,
+        ldc: Int
+    ) {
+        BLASThreads.prepare(forMultiplyAdds: n * n * k)
+        cblas_dsyrk(
+            CblasRowMajor, CblasLower, CblasNoTrans, blasInt(n), blasInt(k), alpha, a, blasInt(lda), beta, c,
+            blasInt(ldc))
     }
     public static func syevd(
         n: Int, _ a: UnsafeMutablePointer<Double>, lda: Int, _ w: UnsafeMutablePointer<Double>

@@ -15,6 +15,8 @@ final class StudyReporter {
     private var stageStarted = Date()
     private var stageName = ""
     private var lastDraw = Date.distantPast
+    private var lastPhase = ""
+    private var lastFraction = 0.0
 
     init(totalStages: Int, quiet: Bool) { (self.totalStages, self.quiet) = (totalStages, quiet) }
 
@@ -33,6 +35,19 @@ final class StudyReporter {
                 100 * progress.trainingAccuracy, progress.samplesPerSecond, formatDuration(eta(within: progress)))
             print("\r\u{1B}[K" + line, terminator: "")
             fflushStandardOutput()
+        case let .progress(phase, fraction):
+            let line = String(format: "[%d/%d] %@  %@ %.0f%%  (%@ in this stage)", finishedStages + 1, totalStages, stageName, phase,
+                              100 * fraction, formatDuration(Date().timeIntervalSince(stageStarted)))
+            if isTerminal {
+                guard Date().timeIntervalSince(lastDraw) > 0.1 || fraction >= 1 else { return }
+                lastDraw = Date()
+                print("\r\u{1B}[K" + line, terminator: "")
+                fflushStandardOutput()
+            } else if phase != lastPhase || Int(4 * fraction) > Int(4 * lastFraction) {
+                // In a log: the start of each phase and each quarter of it.
+                say(line)
+            }
+            (lastPhase, lastFraction) = (phase, fraction)
         case let .stageFinished(name, result, skipped):
             finishedStages += 1
             if !skipped {

@@ -24,6 +24,31 @@ struct LinearAlgebraTests {
         #expect(vector.shape == [6])
     }
 
+    @Test mutating func blockedInPlaceCholeskyMatchesLAPACKAndKeepsTheUpperTriangle() throws {
+        let n = 11
+        let original = positiveDefinite(n)
+        var a = original
+        // Mark the strictly upper triangle: the factorization must neither read nor write it.
+        a.withUnsafeMutablePointer { p in for i in 0..<n { for j in (i + 1)..<n { p[i * n + j] = -999 } } }
+        let reference = try original.choleskyFactor()
+        for blockSize in [1, 3, 4, 11, 64] {
+            var factored = a
+            var fractions: [Double] = []
+            try factored.factorCholeskyInPlace(blockSize: blockSize) { fractions.append($0) }
+            for i in 0..<n {
+                for j in 0..<n {
+                    if j > i { #expect(factored[i, j] == -999) } else { #expect(abs(factored[i, j] - reference[i, j]) < 1e-12) }
+                }
+            }
+            #expect(fractions.last == 1 && fractions == fractions.sorted())
+            let b = inputs.normal([n, 3])
+            #expect(Tensor.matmul(original, try factored.choleskySolve(b))
+                .isClose(to: b, relativeTolerance: 1e-10, absoluteTolerance: 1e-10))
+        }
+        var indefinite = Tensor<Double>(rows: [[4, 0, 0], [0, 1, 0], [0, 3, 1]])  // minor of order 3 is 1 - 9 < 0
+        #expect(throws: LinearAlgebraError.notPositiveDefinite(order: 3)) { try indefinite.factorCholeskyInPlace(blockSize: 2) }
+    }
+
     @Test func choleskyOfIndefiniteMatrixThrowsNamedError() {
         let a = Tensor<Double>(rows: [[1, 2], [2, 1]])
         #expect(throws: LinearAlgebraError.notPositiveDefinite(order: 2)) { try a.choleskyFactor() }
@@ -145,3 +170,4 @@ struct ConvolutionTests {
         #expect(abs(left - right) < 1e-12 * max(1, abs(left)))
     }
 }
+

@@ -1,0 +1,129 @@
+import Foundation
+import OccamTensor
+
+/// Kernel regression on one-hot targets: solves (K + λI) A = Y for the coefficients A, exactly
+/// interpolating the training targets when the ridge λ is 0 (Zhang et al. 2017, Section 5).
+///
+/// K is built a block of rows at a time through GEMM straight into one `[n, n]` buffer and factored in place
+/// (blocked Cholesky), so the only large allocation is K itself: n² scalars (14.4 GB for n = 60,000 in
+/// Float32). When K is numerically not positive definite (Float32 at large n, or a linear kernel with more
+/// points than features), it is rebuilt with a jitter added to the diagonal, 10 ε mean(diag K) and ten times
+/// more after each failure, and the jitter is reported.
+public struct KernelInterpolation<Scalar: TensorScalar> {
+    public var function: KernelFunction
+    /// λ: 0 interpolates exactly.
+    public var ridge: Double
+    /// Columns per block of the Cholesky factorization.
+    public var blockSize = 2048
+    /// Tries with a growing jitter before giving up.
+    public var maximumJitterAttempts = 6
+
+    public init(function: KernelFunction, ridge: Double = 0) {
+        precondition(ridge >= 0, "KernelInterpolation: negative ridge \(ridge)")
+        self.function = function
+        self.ridge = ridge
+    }
+
+    /// Bytes of the `[n, n]` kernel matrix.
+    public static func matrixBytes(points n: Int) -> Int { n * n * MemoryLayout<Scalar>.stride }
+
+    /// Fits coefficients `[n, k]` for `inputs` `[n, d]` and `targets` `[n, k]`.
+    /// - Parameter progress: the phase and the fraction of it done.
+    /// - Throws: `KernelInterpolationError.notPositiveDefinite` when even the largest jitter fails.
+    public func fit(
+        inputs: Tensor<Scalar>, targets: Tensor<Scalar>, progress: (KernelPhase, Double) -> Void = { _, _ in }
+    ) throws -> KernelFit<Scalar> {
+        let n = inputs.shape[0]
+        precondition(targets.rank == 2 && targets.shape[0] == n, "KernelInterpolation: inputs \(inputs.shape), targets \(targets.shape)")
+        let rows = KernelRows(function, points: inputs)
+        var timings = KernelTimings()
+        var jitter = 0.0
+        for attempt in 0..<maximumJitterAttempts {
+            var clock = Date()
+            var matrix = buildMatrix(rows, progress: progress)
+            let meanDiagonal = addToDiagonal(&matrix, ridge + jitter)
+            timings.build += Date().timeIntervalSince(clock)
+            clock = Date()
+            do {
+                try matrix.factorCholeskyInPlace(blockSize: blockSize) { progress(.factor, $0) }
+                timings.factor += Date().timeIntervalSince(clock)
+                clock = Date()
+                let coefficients = try matrix.choleskySolve(targets)
+                timings.solve = Date().timeIntervalSince(clock)
+                return KernelFit(coefficients: coefficients, jitter: jitter, attempts: attempt + 1, timings: timings)
+            } catch LinearAlgebraError.notPositiveDefinite(let order) {
+                timings.factor += Date().timeIntervalSince(clock)
+                let next = jitter == 0 ? 10 * Double(Scalar.ulpOfOne) * meanDiagonal : jitter * 10
+                progress(.jitter(failedOrder: order, next: next), 0)
+                jitter = next
+            }
+        }
+        throw KernelInterpolationError.notPositiveDefinite(points: n, largestJitter: jitter / 10, function: function)
+    }
+
+    /// K `[n, n]` between the points themselves, a block of rows at a time.
+    private func buildMatrix(_ rows: KernelRows<Scalar>, progress: (KernelPhase, Double) -> Void) -> Tensor<Scalar> {
+        let n = rows.count
+        let rowsPerBlock = max(1, min(n, (1 << 24) / max(n, 1)))
+        return Tensor(shape: [n, n]) { matrix, _ in
+            var start = 0
+            while start < n {
+                let end = min(n, start + rowsPerBlock)
+                rows.writePoints(start..<end, into: matrix + start * n, stride: n)
+                start = end
+                progress(.build, Double(start) / Double(n))
+            }
+        }
+    }
+
+    /// Adds `value` to every diagonal entry; returns the diagonal's mean before.
+    private func addToDiagonal(_ matrix: inout Tensor<Scalar>, _ value: Double) -> Double {
+        let n = matrix.shape[0]
+        return matrix.withUnsafeMutablePointer { k in
+            var sum = 0.0
+            for i in 0..<n {
+                sum += Double(k[i * n + i])
+                k[i * n + i] += Scalar(value)
+            }
+            return n > 0 ? sum / Double(n) : 0
+        }
+    }
+}
+
+/// A phase of `KernelInterpolation.fit`, for progress output.
+public enum KernelPhase: Sendable, Equatable {
+    case build, factor
+    /// The factorization failed at a leading minor; the matrix is rebuilt with the `next` jitter.
+    case jitter(failedOrder: Int, next: Double)
+}
+
+/// Seconds spent in each phase of a fit (summed over jitter attempts).
+public struct KernelTimings: Codable, Sendable, Equatable {
+    public var build = 0.0
+    public var factor = 0.0
+    public var solve = 0.0
+}
+
+/// What `KernelInterpolation.fit` found.
+public struct KernelFit<Scalar: TensorScalar>: Sendable {
+    /// A with (K + (λ + jitter) I) A = Y: `[n, k]`.
+    public var coefficients: Tensor<Scalar>
+    /// The jitter added to the diagonal besides the ridge (0 when K factored as it was).
+    public var jitter: Double
+    /// Factorizations tried.
+    public var attempts: Int
+    public var timings: KernelTimings
+}
+
+public enum KernelInterpolationError: Error, CustomStringConvertible {
+    case notPositiveDefinite(points: Int, largestJitter: Double, function: KernelFunction)
+
+    public var description: String {
+        switch self {
+        case .notPositiveDefinite(let points, let jitter, let function):
+            return "The \(points) x \(points) matrix of the \(function) stayed numerically not positive definite "
+                + "with a diagonal jitter of \(jitter). Use --precision float64, a positive --ridge, or fewer points "
+                + "(a linear kernel has rank at most the number of features)."
+        }
+    }
+}
