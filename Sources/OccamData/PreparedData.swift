@@ -78,6 +78,20 @@ public struct PreparedData<Scalar: TensorScalar>: Sendable {
         }
     }
 
+    /// This data with some splits replaced (an experiment's transform of the prepared images or labels); the
+    /// normalization stays as it was recorded.
+    public func replacing(
+        train: LabeledImages<Scalar>? = nil, validation: LabeledImages<Scalar>? = nil, test: LabeledImages<Scalar>? = nil
+    ) -> PreparedData {
+        PreparedData(train: train ?? self.train, validation: validation ?? self.validation, test: test ?? self.test, normalization: normalization)
+    }
+
+    private init(
+        train: LabeledImages<Scalar>, validation: LabeledImages<Scalar>, test: LabeledImages<Scalar>, normalization: ChannelNormalization?
+    ) {
+        (self.train, self.validation, self.test, self.normalization) = (train, validation, test, normalization)
+    }
+
     /// Loads both splits of `configuration.dataSet` (see `loadDataSet`) and prepares them as
     /// `init(fullTrain:test:configuration:seed:)` does.
     /// - Throws: `DataSetError`: as `loadDataSet` does, or `.tooFewExamples` when the validation count leaves

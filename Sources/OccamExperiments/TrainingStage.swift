@@ -32,6 +32,10 @@ struct TrainingStage<Scalar: TensorScalar> {
 
     static func describe(_ summary: TrainingSummary) -> String {
         func percent(_ value: Double?) -> String { value.map { String(format: "%.2f%%", 100 * $0) } ?? "-" }
+        if summary.earlyStoppingIteration == nil {
+            let fit = summary.fitIteration.map { "fit the training set at \($0)it" } ?? "trained \(summary.iterations)it"
+            return "\(fit), test accuracy \(percent(summary.finalTest?.accuracy))"
+        }
         return "test accuracy \(percent(summary.finalTest?.accuracy)), early stop at \(summary.earlyStoppingIteration.map(String.init) ?? "-")it"
             + " (\(percent(summary.earlyStoppingTestAccuracy)))"
     }

@@ -9,7 +9,7 @@ public enum ModelZoo {
         ("conv-2", "conv 64-64, pool, FC 256-256 (Frankle & Carbin)"),
         ("conv-4", "conv 64-64, pool, 128-128, pool, FC 256-256 (Frankle & Carbin)"),
         ("conv-6", "conv 64-64, pool, 128-128, pool, 256-256, pool, FC 256-256 (Frankle & Carbin)"),
-        ("mlp", "ReLU MLP with --widths (Zhang et al.: 512 or 512,512,512)"),
+        ("mlp", "ReLU MLP with --widths (Zhang et al.: 512 or 512,512,512) and optional --dropout"),
         ("mcnn", "5-layer CNN with widths k, 2k, 4k, 8k, BN, ReLU, max-pool (Nakkiran et al.)"),
         ("resnet-20", "CIFAR ResNet-20, 16/32/64 channels times --width (He et al.)"),
     ]
@@ -20,7 +20,11 @@ public enum ModelZoo {
         public var widths: [Int] = [512]
         /// k of `mcnn`; the channel multiplier of `resnet-20`.
         public var width: Int = 1
-        public init(widths: [Int] = [512], width: Int = 1) { (self.widths, self.width) = (widths, width) }
+        /// The dropout rate after each hidden layer of `mlp` (0: none).
+        public var dropout: Double = 0
+        public init(widths: [Int] = [512], width: Int = 1, dropout: Double = 0) {
+            (self.widths, self.width, self.dropout) = (widths, width, dropout)
+        }
     }
 
     /// An unknown model name.
@@ -48,7 +52,8 @@ public enum ModelZoo {
         case "lenet-300-100":
             return model(false, multilayerPerceptron(inputs: inputs, widths: [300, 100], classes: classes, initializer: .glorotNormal))
         case "mlp":
-            return model(false, multilayerPerceptron(inputs: inputs, widths: options.widths, classes: classes, initializer: .pytorchDefault))
+            return model(false, multilayerPerceptron(
+                inputs: inputs, widths: options.widths, classes: classes, initializer: .pytorchDefault, dropout: options.dropout))
         case "lenet-5":
             // Pad a 28x28 input to LeNet's 32x32 geometry in the first convolution.
             let padding = max(0, (32 - height) / 2)
@@ -128,13 +133,15 @@ public enum ModelZoo {
 
     /// Dense layers "fc1" ... "fcK" with ReLU layers ("relu1", ...) between them.
     static func multilayerPerceptron<Scalar: TensorScalar>(
-        inputs: Int, widths: [Int], classes: Int, initializer: Initializer, activationPrefix: String = "relu"
+        inputs: Int, widths: [Int], classes: Int, initializer: Initializer, activationPrefix: String = "relu",
+        dropout: Double = 0
     ) -> [(String, any Layer<Scalar>)] {
         var layers: [(String, any Layer<Scalar>)] = []
         var previous = inputs
         for (index, width) in widths.enumerated() {
             layers.append(("fc\(index + 1)", Dense<Scalar>(inputs: previous, outputs: width, initializer: initializer)))
             layers.append(("\(activationPrefix)\(index + 1)", Activation<Scalar>(.relu)))
+            if dropout > 0 { layers.append(("dropout\(index + 1)", Dropout<Scalar>(rate: dropout))) }
             previous = width
         }
         layers.append(("fc\(widths.count + 1)", Dense<Scalar>(inputs: previous, outputs: classes, initializer: initializer)))

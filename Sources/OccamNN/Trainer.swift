@@ -23,6 +23,9 @@ public struct TrainingSummary: Codable, Sendable {
     /// Test accuracy at that step.
     public var earlyStoppingTestAccuracy: Double?
     /// Training samples per second over this session (excluding evaluation).
+    /// The first evaluation at which training accuracy reached `stopAtTrainingAccuracy` (nil: not set, or
+    /// not reached within `steps`).
+    public var fitIteration: Int?
     public var samplesPerSecond: Double
     public var wallSeconds: Double
     /// The iteration this session started from (non-zero when resumed, or when started from rewound weights).
@@ -64,6 +67,8 @@ public struct Trainer<Scalar: TensorScalar> {
     /// The iteration a fresh run starts at: training from weights rewound to iteration k of another run
     /// continues that run's data order and schedule from k, with a fresh optimizer (as OpenLTH does).
     public var startIteration = 0
+    /// More splits evaluated beside validation and test, by name ("test-noisy": test images with corrupted labels).
+    public var extraEvaluationSplits: [(name: String, images: LabeledImages<Scalar>)] = []
 
     public init(configuration: TrainingConfiguration, data: PreparedData<Scalar>, directory: URL?) throws {
         self.configuration = configuration
@@ -140,7 +145,8 @@ public struct Trainer<Scalar: TensorScalar> {
                 records += evaluations
                 try appendRecords(evaluations)
             }
-            if checkpointIterations.contains(state.iteration) || state.iteration == total {
+            let fitted = fitIteration(in: evaluations) != nil
+            if checkpointIterations.contains(state.iteration) || (state.iteration == total && !fitted) {
                 state.optimizerState = optimizer.state
                 if let url = checkpointURL(iteration: state.iteration) { try state.write(to: url) }
             }
@@ -150,6 +156,7 @@ public struct Trainer<Scalar: TensorScalar> {
                 samplesPerSecond: Double((state.iteration - resumedFrom) * configuration.batchSize) / max(trainingSeconds, 1e-9),
                 evaluations: evaluations))
             if !evaluations.isEmpty { (windowLoss, windowAccuracy, windowCount) = (0, 0, 0) }
+            if fitted { break }
         }
         state.optimizerState = optimizer.state
         if let url = finalCheckpointURL { try state.write(to: url) }
@@ -157,19 +164,28 @@ public struct Trainer<Scalar: TensorScalar> {
         let validation = records.filter { $0.split == "validation" }
         let best = validation.min { $0.loss < $1.loss }
         let summary = TrainingSummary(
-            iterations: total, epochs: Double(total) / Double(perEpoch),
+            iterations: state.iteration, epochs: Double(state.iteration) / Double(perEpoch),
             finalValidation: validation.last, finalTest: records.last { $0.split == "test" },
             earlyStoppingIteration: best?.step,
             earlyStoppingTestAccuracy: best.flatMap { best in records.first { $0.split == "test" && $0.step == best.step }?.accuracy },
-            samplesPerSecond: Double((total - resumedFrom) * configuration.batchSize) / max(trainingSeconds, 1e-9),
+            fitIteration: fitIteration(in: records),
+            samplesPerSecond: Double((state.iteration - resumedFrom) * configuration.batchSize) / max(trainingSeconds, 1e-9),
             wallSeconds: Date().timeIntervalSince(started), resumedFrom: resumedFrom)
         if let directory { try ResultFiles.writeJSON(summary, to: directory.appendingPathComponent("summary.json")) }
         return (summary, state)
     }
 
-    /// Loss and accuracy on the validation and test splits.
+    /// The first of `records` whose training accuracy reached `stopAtTrainingAccuracy`.
+    private func fitIteration(in records: [EvaluationRecord]) -> Int? {
+        guard let target = configuration.stopAtTrainingAccuracy else { return nil }
+        return records.first { $0.split == "train" && $0.accuracy >= target }?.step
+    }
+
+    /// Loss and accuracy on the validation and test splits, the extra splits, and the training split when
+    /// training stops at a training accuracy.
     public func evaluate(_ state: TrainingCheckpoint<Scalar>, iteration: Int, perEpoch: Int) -> [EvaluationRecord] {
-        [("validation", data.validation), ("test", data.test)].compactMap { name, split in
+        let train = configuration.stopAtTrainingAccuracy == nil ? [] : [("train", data.train)]
+        return (train + [("validation", data.validation), ("test", data.test)] + extraEvaluationSplits).compactMap { name, split in
             guard split.count > 0 else { return nil }
             let result = model.evaluate(
                 parameters: state.parameters, buffers: state.buffers, inputs: split.images, labels: split.labels,

@@ -34,6 +34,12 @@ public struct TrainingConfiguration: Codable, Sendable, Hashable {
     /// network trained with different data orders (`occam connectivity`) share their data. nil: `seed`.
     public var dataSeed: UInt64?
 
+    /// The dropout rate after each hidden layer of `mlp`; nil: none.
+    public var dropout: Double?
+    /// Stop as soon as an evaluation finds at least this accuracy on the whole training split (which is then
+    /// evaluated, without augmentation or dropout, at every evaluation); nil: train for `steps`.
+    public var stopAtTrainingAccuracy: Double?
+
     /// The seed of the validation split and training subset.
     public var dataSplitSeed: UInt64 { dataSeed ?? seed }
 
@@ -41,7 +47,7 @@ public struct TrainingConfiguration: Codable, Sendable, Hashable {
 
     /// The model this configuration trains, for inputs of `inputShape` ([C, H, W]) and `classes` outputs.
     public func buildModel<Scalar: TensorScalar>(inputShape: [Int], classes: Int, as _: Scalar.Type = Scalar.self) throws -> Model<Scalar> {
-        try ModelZoo.build(model, inputShape: inputShape, classes: classes, options: .init(widths: widths, width: width))
+        try ModelZoo.build(model, inputShape: inputShape, classes: classes, options: .init(widths: widths, width: width, dropout: dropout ?? 0))
     }
 
     /// Batches in an epoch of a training split of `trainCount` examples (the last one may be smaller).

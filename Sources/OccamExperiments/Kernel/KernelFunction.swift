@@ -148,20 +148,22 @@ struct KernelRows<Scalar: TensorScalar> {
         let (m, n, k) = (inputs.shape[0], count, coefficients.shape[1])
         precondition(coefficients.shape[0] == n, "KernelRows: coefficients \(coefficients.shape) for \(n) points")
         let rowsPerBlock = max(1, min(m, (1 << 24) / max(n, 1)))
+        // One block of kernel rows, reused: fresh memory per block would be page-faulted in every time.
+        var block = Tensor<Scalar>(zeros: [rowsPerBlock, n])
         return Tensor(shape: [m, k]) { output, _ in
-            var start = 0
-            while start < m {
-                let end = min(m, start + rowsPerBlock)
-                let block = matrix(inputs.slice(start..<end, alongAxis: 0))
-                block.withUnsafePointer { kernel in
+            block.withUnsafeMutablePointer { kernel in
+                var start = 0
+                while start < m {
+                    let end = min(m, start + rowsPerBlock)
+                    write(inputs.slice(start..<end, alongAxis: 0), into: kernel, stride: n)
                     coefficients.withUnsafePointer { a in
                         Scalar.gemm(
                             transposeA: false, transposeB: false, m: end - start, n: k, k: n, alpha: 1, kernel, lda: n,
                             a, ldb: k, beta: 0, output + start * k, ldc: k)
                     }
+                    start = end
+                    progress(Double(start) / Double(m))
                 }
-                start = end
-                progress(Double(start) / Double(m))
             }
         }
     }

@@ -1,0 +1,221 @@
+import Foundation
+import OccamData
+import OccamNN
+
+/// One finished run of a randomize study: a line of runs.csv.
+public struct RandomizeRunRecord: Codable, Sendable, Equatable {
+    public var replicate: Int
+    public var condition: RandomizationCondition
+    /// "none", or the regularizers joined by "+".
+    public var regularization: String
+    /// The iteration at which the training set was fit; nil when the budget ran out first.
+    public var fitIteration: Int?
+    public var iterations: Int
+    public var trainAccuracy: Double?
+    /// Against the true test labels.
+    public var testAccuracy: Double?
+    /// Against test labels corrupted like the training labels, when evaluated.
+    public var corruptedTestAccuracy: Double?
+}
+
+/// One condition over replicates: a line of randomize.csv and summary.json.
+public struct RandomizeConditionSummary: Codable, Sendable {
+    public var condition: RandomizationCondition
+    public var runs: Int
+    /// Runs that fit the training set within the budget.
+    public var fitted: Int
+    /// Steps to fit, over the runs that fit.
+    public var stepsToFit: Spread
+    /// Steps to fit over the true-label run's, per replicate (both must have fit).
+    public var slowdown: Spread
+    /// Percent.
+    public var trainAccuracy: Spread
+    public var testError: Spread
+    public var corruptedTestError: Spread
+}
+
+/// Builds a randomize run's results from its files alone: runs.csv, randomize.csv, regularization.csv,
+/// curves.csv, summary.json, training-loss.svg (Zhang's Figure 1a), slowdown.svg (1b), test-error.svg (1c)
+/// and index.html.
+public struct RandomizeReport {
+    public var directory: URL
+
+    public init(directory: URL) { self.directory = directory }
+
+    @discardableResult
+    public func build() throws -> [RandomizeConditionSummary] {
+        let configuration = try RunStore.readConfiguration(RandomizeConfiguration.self, in: directory).configuration
+        var records: [RandomizeRunRecord] = []
+        var curves: [(run: RandomizeRunRecord, points: [EvaluationRecord])] = []
+        for replicate in 0..<configuration.replicates {
+            for run in configuration.runs {
+                let runDirectory = directory.appendingPathComponent("replicate-\(replicate)/\(run.path)")
+                guard RunStore.isComplete(runDirectory) else { continue }
+                let summary = try RunStore.readJSON(TrainingSummary.self, from: runDirectory.appendingPathComponent("summary.json"))
+                let metrics = try RunStore.readJSONLines(EvaluationRecord.self, from: runDirectory.appendingPathComponent("metrics.jsonl"))
+                let record = RandomizeRunRecord(
+                    replicate: replicate, condition: run.condition, regularization: RandomizeConfiguration.variantName(run.regularizers),
+                    fitIteration: summary.fitIteration, iterations: summary.iterations,
+                    trainAccuracy: metrics.last { $0.split == "train" }?.accuracy, testAccuracy: summary.finalTest?.accuracy,
+                    corruptedTestAccuracy: metrics.last { $0.split == "test-corrupted" }?.accuracy)
+                records.append(record)
+                curves.append((record, metrics))
+            }
+        }
+        let plain = records.filter { $0.regularization == "none" }
+        let summaries = configuration.conditions.map { summarize($0, plain) }
+        try ResultFiles.writeJSON(summaries, to: file("summary.json"))
+        try writeTables(records, summaries: summaries, curves: curves, configuration: configuration)
+        try writePlots(summaries, curves: curves.filter { $0.run.regularization == "none" && $0.run.replicate == 0 }, configuration: configuration)
+        try report(configuration, summaries: summaries, records: records).write(in: directory)
+        return summaries
+    }
+
+    private func summarize(_ condition: RandomizationCondition, _ records: [RandomizeRunRecord]) -> RandomizeConditionSummary {
+        let runs = records.filter { $0.condition == condition }
+        let truth = Dictionary(uniqueKeysWithValues: records.filter { $0.condition.kind == .trueLabels }.map { ($0.replicate, $0.fitIteration) })
+        let slowdowns = runs.compactMap { run -> Double? in
+            guard let steps = run.fitIteration, let base = truth[run.replicate] ?? nil, base > 0 else { return nil }
+            return Double(steps) / Double(base)
+        }
+        return RandomizeConditionSummary(
+            condition: condition, runs: runs.count, fitted: runs.filter { $0.fitIteration != nil }.count,
+            stepsToFit: Spread(runs.compactMap { $0.fitIteration.map(Double.init) }), slowdown: Spread(slowdowns),
+            trainAccuracy: Spread(runs.compactMap { $0.trainAccuracy.map { 100 * $0 } }),
+            testError: Spread(runs.compactMap { $0.testAccuracy.map { 100 * (1 - $0) } }),
+            corruptedTestError: Spread(runs.compactMap { $0.corruptedTestAccuracy.map { 100 * (1 - $0) } }))
+    }
+
+    private func writeTables(
+        _ records: [RandomizeRunRecord], summaries: [RandomizeConditionSummary],
+        curves: [(run: RandomizeRunRecord, points: [EvaluationRecord])], configuration: RandomizeConfiguration
+    ) throws {
+        func percent(_ value: Double?) -> String { formatted(value.map { 100 * $0 }, digits: 2) }
+        try CSVTable(
+            header: ["replicate", "condition", "regularization", "fit_iteration", "iterations", "train_accuracy_percent", "test_accuracy_percent", "corrupted_test_accuracy_percent"],
+            rows: records.map { r in
+                ["\(r.replicate)", r.condition.description, r.regularization, r.fitIteration.map(String.init) ?? "", "\(r.iterations)",
+                 percent(r.trainAccuracy), percent(r.testAccuracy), percent(r.corruptedTestAccuracy)]
+            }).write(to: file("runs.csv"))
+        try conditionTable(summaries).write(to: file("randomize.csv"))
+        try regularizationTable(records, configuration: configuration).write(to: file("regularization.csv"))
+        try CSVTable(
+            header: ["replicate", "condition", "regularization", "iteration", "epoch", "split", "loss", "accuracy_percent"],
+            rows: curves.flatMap { run, points in
+                points.map { p in
+                    ["\(run.replicate)", run.condition.description, run.regularization, "\(p.step)", formatted(p.epoch, digits: 3), p.split,
+                     formatted(p.loss, digits: 5), formatted(100 * p.accuracy, digits: 2)]
+                }
+            }).write(to: file("curves.csv"))
+    }
+
+    func conditionTable(_ summaries: [RandomizeConditionSummary]) -> CSVTable {
+        CSVTable(
+            header: ["condition", "runs", "fitted", "steps_to_fit_mean", "steps_to_fit_std", "slowdown_mean", "slowdown_std",
+                     "train_accuracy_percent", "test_error_percent_mean", "test_error_percent_std", "corrupted_test_error_percent"],
+            rows: summaries.map { s in
+                [s.condition.description, "\(s.runs)", "\(s.fitted)", formatted(s.stepsToFit.mean, digits: 0), formatted(s.stepsToFit.standardDeviation, digits: 0),
+                 formatted(s.slowdown.mean, digits: 2), formatted(s.slowdown.standardDeviation, digits: 2), formatted(s.trainAccuracy.mean, digits: 2),
+                 formatted(s.testError.mean, digits: 2), formatted(s.testError.standardDeviation, digits: 2), formatted(s.corruptedTestError.mean, digits: 2)]
+            })
+    }
+
+    /// Table 1's shape: per regularization and labels, train and test accuracy over replicates.
+    func regularizationTable(_ records: [RandomizeRunRecord], configuration: RandomizeConfiguration) -> CSVTable {
+        let variants = ["none"] + configuration.regularizedVariants.map(RandomizeConfiguration.variantName)
+        return CSVTable(
+            header: ["model", "regularization", "labels", "runs", "fitted", "train_accuracy_percent", "test_accuracy_percent_mean", "test_accuracy_percent_std"],
+            rows: variants.flatMap { variant in
+                RandomizeConfiguration.regularizedConditions.compactMap { condition -> [String]? in
+                    let runs = records.filter { $0.regularization == variant && $0.condition == condition }
+                    guard !runs.isEmpty else { return nil }
+                    let test = Spread(runs.compactMap { $0.testAccuracy.map { 100 * $0 } })
+                    return [configuration.training.model + configuration.training.widths.map { "-\($0)" }.joined(), variant, condition.description,
+                            "\(runs.count)", "\(runs.filter { $0.fitIteration != nil }.count)",
+                            formatted(Spread(runs.compactMap { $0.trainAccuracy.map { 100 * $0 } }).mean, digits: 2),
+                            formatted(test.mean, digits: 2), formatted(test.standardDeviation, digits: 2)]
+                }
+            })
+    }
+
+    private func writePlots(
+        _ summaries: [RandomizeConditionSummary], curves: [(run: RandomizeRunRecord, points: [EvaluationRecord])],
+        configuration: RandomizeConfiguration
+    ) throws {
+        try LinePlot(
+            title: "Training loss against steps (replicate 0)", x: PlotAxis("training steps (thousands)"),
+            y: PlotAxis("training loss (cross-entropy on the whole training set)"),
+            series: curves.map { run, points in
+                PlotSeries(run.condition.description, points: points.filter { $0.split == "train" }.map { PlotPoint(x: Double($0.step) / 1000, y: $0.loss) },
+                           dashed: run.condition.labelCorruption == nil, markers: false)
+            }
+        ).write(to: file("training-loss.svg"))
+        let replicates = configuration.replicates
+        func byCorruption(_ kind: RandomizationCondition.Kind, _ value: (RandomizeConditionSummary) -> Spread) -> [PlotPoint] {
+            summaries.compactMap { s -> PlotPoint? in
+                let p = kind == .corrupt ? s.condition.labelCorruption : (s.condition.kind == .corruptIncorrect ? s.condition.probability : nil)
+                let spread = value(s)
+                guard let p, spread.count > 0 else { return nil }
+                return PlotPoint(x: p, y: spread.mean, error: replicates > 1 ? spread.standardDeviation : nil)
+            }.sorted { $0.x < $1.x }
+        }
+        func series(_ value: @escaping (RandomizeConditionSummary) -> Spread) -> [PlotSeries] {
+            [PlotSeries("any class (Zhang)", points: byCorruption(.corrupt, value)),
+             PlotSeries("a wrong class", points: byCorruption(.corruptIncorrect, value), dashed: true)].filter { !$0.points.isEmpty }
+        }
+        let corruption = PlotAxis("label corruption p", range: 0...1)
+        try LinePlot(
+            title: "Time to fit against label corruption", x: corruption,
+            y: PlotAxis("steps to fit / steps to fit true labels"), series: series(\.slowdown)
+        ).write(to: file("slowdown.svg"))
+        var errorSeries = series(\.testError)
+        if configuration.evaluateCorruptedTest {
+            errorSeries += [PlotSeries("vs corrupted test labels", points: byCorruption(.corrupt, \.corruptedTestError), dashed: true)]
+        }
+        try LinePlot(
+            title: "Test error against label corruption", x: corruption, y: PlotAxis("test error on the true test labels (%)", range: 0...100),
+            series: errorSeries
+        ).write(to: file("test-error.svg"))
+    }
+
+    private func file(_ name: String) -> URL { directory.appendingPathComponent(name) }
+
+    private func report(
+        _ configuration: RandomizeConfiguration, summaries: [RandomizeConditionSummary], records: [RandomizeRunRecord]
+    ) throws -> HTMLReport {
+        let t = configuration.training
+        let fitTarget = formatted(100 * (t.stopAtTrainingAccuracy ?? 1))
+        let findings = summaries.map { s in
+            let fit = s.fitted == s.runs ? "all \(s.runs) fit" : "\(s.fitted) of \(s.runs) fit"
+            let steps = s.stepsToFit.count > 0 ? String(format: " in %.0f ± %.0f steps", s.stepsToFit.mean, s.stepsToFit.standardDeviation) : ""
+            let slow = s.slowdown.count > 0 && s.condition.kind != .trueLabels ? String(format: " (%.2f ± %.2f x the true labels')", s.slowdown.mean, s.slowdown.standardDeviation) : ""
+            return "\(s.condition): \(fit)\(steps)\(slow), test error \(formatted(s.testError.mean, digits: 2))%."
+        }.joined(separator: " ")
+        let errorBars = configuration.replicates > 1 ? " Error bars: one standard deviation over \(configuration.replicates) replicates." : ""
+        return HTMLReport(
+            title: "Fitting random labels: \(t.model) on \(t.dataset.displayName)",
+            introduction: """
+                Zhang et al. (2017): a network with more parameters than training examples fits them whatever they are. Each run \
+                trains \(t.model) (\(t.widths.map(String.init).joined(separator: "x")) hidden) on \(t.trainSize.map { "a seeded subset of \($0)" } ?? "all") \
+                training images with \(t.optimizer.kind.rawValue) (learning rate \(formatted(t.optimizer.learningRate)), momentum \(formatted(t.optimizer.momentum)), \
+                batch \(t.batchSize)) until the whole training set is classified with \(fitTarget)% accuracy, or for at most \(t.steps). \
+                Label corruption p replaces each training label with a uniformly random class with probability p (about 0.9 p of the \
+                labels change); shuffled pixels apply one permutation to every image, random pixels a new one per image, Gaussian \
+                inputs replace the images by noise with the data's mean and variance. Test error is measured on the true test \
+                labels. \(configuration.replicates) replicate(s), each with its own subset, initialization and randomization.
+
+                \(records.isEmpty ? "No run has finished yet; run the same command again." : findings)
+                """,
+            sections: [
+                .init(title: "Training loss (Figure 1a)", text: "The loss on the whole training set after every evaluation, replicate 0; randomized inputs dashed.",
+                      image: "training-loss.svg", links: [("curves.csv", "curves.csv")]),
+                .init(title: "Slowdown (Figure 1b)", text: "Steps to fit each corruption level over the steps to fit the true labels, per replicate.\(errorBars)",
+                      image: "slowdown.svg", table: conditionTable(summaries), links: [("randomize.csv", "randomize.csv"), ("runs.csv", "runs.csv")]),
+                .init(title: "Test error (Figure 1c)", text: "Test error rises with the corruption towards chance (90%).\(errorBars)", image: "test-error.svg"),
+                .init(title: "Explicit regularization (Table 1)",
+                      text: "Weight decay \(formatted(Regularizer.weightDecayValue)), dropout \(formatted(Regularizer.dropoutRate)) after the hidden layer, and augmentation (random crops with padding \(Regularizer.augmentationValue.cropPadding) and horizontal flips), alone and together, on true and random labels.",
+                      table: regularizationTable(records, configuration: configuration), links: [("regularization.csv", "regularization.csv")]),
+            ],
+            configurationJSON: String(decoding: try RunStore.canonicalJSON(configuration), as: UTF8.self))
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import OccamData
+import OccamNN
+import OccamTensor
+
+/// Runs a `RandomizeConfiguration` in its run directory: `replicate-<r>/<condition>/` and
+/// `replicate-<r>/regularized-<variant>/<labels>/`, each a Trainer run (metrics.jsonl with the training split's
+/// loss and accuracy at every evaluation, summary.json with the iteration at which it fit, final.safetensors).
+/// Finished runs are read back, so an interrupted study continues.
+public struct RandomizeStudy<Scalar: TensorScalar> {
+    public var configuration: RandomizeConfiguration
+    public var directory: URL
+    /// The prepared (unrandomized) data for a seed.
+    public var data: (UInt64) throws -> PreparedData<Scalar>
+
+    public init(configuration: RandomizeConfiguration, directory: URL, data: @escaping (UInt64) throws -> PreparedData<Scalar>) {
+        (self.configuration, self.directory, self.data) = (configuration, directory, data)
+    }
+
+    /// Trains every run not yet finished; returns their summaries, replicate by replicate, in `runs` order.
+    @discardableResult
+    public func run(events: (StudyEvent) throws -> Void = { _ in }) throws -> [TrainingSummary] {
+        try configuration.validate()
+        var summaries: [TrainingSummary] = []
+        for replicate in 0..<configuration.replicates {
+            let seed = configuration.seed(ofReplicate: replicate)
+            let data = try self.data(seed)
+            for run in configuration.runs {
+                var training = configuration.training(with: run.regularizers)
+                training.seed = seed
+                let (conditioned, corruptedTest) = run.condition.apply(to: data, seed: seed)
+                var trainer = try Trainer(
+                    configuration: training, data: conditioned,
+                    directory: directory.appendingPathComponent("replicate-\(replicate)/\(run.path)"))
+                if configuration.evaluateCorruptedTest, let corruptedTest {
+                    trainer.extraEvaluationSplits = [("test-corrupted", corruptedTest)]
+                }
+                let perEpoch = training.iterationsPerEpoch(trainCount: conditioned.train.count)
+                let budget = training.steps.iterations(perEpoch: perEpoch)
+                let regularized = run.regularizers.isEmpty ? "" : " · " + RandomizeConfiguration.variantName(run.regularizers)
+                let stage = TrainingStage(
+                    name: "replicate \(replicate) · \(run.condition)\(regularized)",
+                    detail: "up to \(budget) iterations (\(training.steps)), until \(String(format: "%g", 100 * (training.stopAtTrainingAccuracy ?? 1)))% training accuracy",
+                    trainer: trainer)
+                summaries.append(try stage.run(events: events).summary)
+            }
+        }
+        return summaries
+    }
+}
