@@ -22,10 +22,10 @@ public struct TrainingSummary: Codable, Sendable {
     public var earlyStoppingIteration: Int?
     /// Test accuracy at that step.
     public var earlyStoppingTestAccuracy: Double?
-    /// Training samples per second over this session (excluding evaluation).
     /// The first evaluation at which training accuracy reached `stopAtTrainingAccuracy` (nil: not set, or
     /// not reached within `steps`).
     public var fitIteration: Int?
+    /// Training samples per second over this session (excluding evaluation).
     public var samplesPerSecond: Double
     public var wallSeconds: Double
     /// The iteration this session started from (non-zero when resumed, or when started from rewound weights).
@@ -67,7 +67,7 @@ public struct Trainer<Scalar: TensorScalar> {
     /// The iteration a fresh run starts at: training from weights rewound to iteration k of another run
     /// continues that run's data order and schedule from k, with a fresh optimizer (as OpenLTH does).
     public var startIteration = 0
-    /// More splits evaluated beside validation and test, by name ("test-noisy": test images with corrupted labels).
+    /// More splits evaluated beside validation and test, by name ("test-corrupted": test images with corrupted labels).
     public var extraEvaluationSplits: [(name: String, images: LabeledImages<Scalar>)] = []
 
     public init(configuration: TrainingConfiguration, data: PreparedData<Scalar>, directory: URL?) throws {
@@ -123,7 +123,9 @@ public struct Trainer<Scalar: TensorScalar> {
         var trainingSeconds = 0.0
         var windowLoss = 0.0, windowAccuracy = 0.0, windowCount = 0
         let started = Date()
-        while state.iteration < total {
+        // A run that fit before it stopped (a resumed one, or a target met at the start) trains no further.
+        var fitted = fitIteration(in: records) != nil
+        while state.iteration < total && !fitted {
             let clock = DispatchTime.now().uptimeNanoseconds
             let batch = loader.batch(at: loader.sampler.position(ofIteration: state.iteration))
             var dropout = root.stream("dropout").stream(state.iteration)
@@ -145,7 +147,7 @@ public struct Trainer<Scalar: TensorScalar> {
                 records += evaluations
                 try appendRecords(evaluations)
             }
-            let fitted = fitIteration(in: evaluations) != nil
+            fitted = fitIteration(in: evaluations) != nil
             if checkpointIterations.contains(state.iteration) || (state.iteration == total && !fitted) {
                 state.optimizerState = optimizer.state
                 if let url = checkpointURL(iteration: state.iteration) { try state.write(to: url) }

@@ -61,6 +61,9 @@ struct TrainingOptions: ParsableArguments {
         c.steps = try parseDuration(steps, option: "--steps")
         c.evaluateEvery = try parseDuration(evalEvery, option: "--eval-every")
         c.seed = seed
+        guard c.dropout == nil || c.model == "mlp" else {
+            throw ValidationError("--dropout applies to --model mlp only (the other models have no dropout layer).")
+        }
         guard !c.optimizer.nesterov || (c.optimizer.kind == .sgd && c.optimizer.momentum > 0) else {
             throw ValidationError("--nesterov needs --optimizer sgd and --momentum above 0.")
         }
@@ -72,6 +75,9 @@ struct TrainingOptions: ParsableArguments {
         guard learningRate.map({ $0 > 0 }) ?? true else { throw ValidationError("--lr must be positive.") }
         guard labelSmoothing.map({ (0..<1).contains($0) }) ?? true else { throw ValidationError("--label-smoothing must be in [0, 1).") }
         guard dropout.map({ (0..<1).contains($0) }) ?? true else { throw ValidationError("--dropout must be in [0, 1).") }
+        guard cropPadding.map({ $0 >= 0 }) ?? true else { throw ValidationError("--crop-padding must not be negative.") }
+        guard validationCount.map({ $0 >= 0 }) ?? true else { throw ValidationError("--validation-count must not be negative.") }
+        guard trainSize.map({ $0 >= 1 }) ?? true else { throw ValidationError("--train-size must be at least 1.") }
         if let widths { _ = try parseWidths(widths) }
         if let schedule { _ = try parseSchedule(schedule) }
         if let model, !ModelZoo.catalog.contains(where: { $0.name == model }) { throw ModelZoo.UnknownModel(name: model) }

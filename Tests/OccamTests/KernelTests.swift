@@ -33,9 +33,10 @@ struct KernelTests {
     func kernelRowsMatchTheDefinitions(_ function: KernelFunction) {
         var random = RandomGenerator(seed: 5).stream("kernel")
         let points = Tensor<Double>.randomNormal([70, 9], using: &random) + 4  // off the origin, as pixels are
-        let inputs = Tensor<Double>.randomNormal([5, 9], using: &random) + 4
+        // 70 rows: each block's rows are transformed in two halves on two threads from 64 rows on.
+        let inputs = Tensor<Double>.randomNormal([70, 9], using: &random) + 4
         let matrix = KernelRows(function, points: points).matrix(inputs)
-        #expect(matrix.shape == [5, 70])
+        #expect(matrix.shape == [70, 70])
         for (i, x) in Self.rows(inputs).enumerated() {
             for (j, y) in Self.rows(points).enumerated() {
                 let expected = Self.bruteForce(function, x, y)
@@ -49,9 +50,9 @@ struct KernelTests {
 
     @Test func blockedPredictionsEqualOneProduct() {
         var random = RandomGenerator(seed: 6).stream("kernel")
-        let points = Tensor<Double>.randomNormal([40, 4], using: &random)
-        let coefficients = Tensor<Double>.randomNormal([40, 3], using: &random)
-        let inputs = Tensor<Double>.randomNormal([600_000 / 40 + 7, 4], using: &random)  // more rows than one block holds
+        let points = Tensor<Double>.randomNormal([4_000, 4], using: &random)
+        let coefficients = Tensor<Double>.randomNormal([4_000, 3], using: &random)
+        let inputs = Tensor<Double>.randomNormal([(1 << 24) / 4_000 + 7, 4], using: &random)  // one full block and 7 rows more
         let rows = KernelRows(KernelFunction(kind: .gaussian, bandwidth: 1), points: points)
         var fractions: [Double] = []
         let blocked = rows.predictions(inputs, coefficients: coefficients) { fractions.append($0) }
@@ -76,6 +77,13 @@ struct KernelTests {
         #expect(fit.coefficients.isClose(to: reference, relativeTolerance: 1e-8, absoluteTolerance: 1e-8))
         let residual = Tensor.matmul(kernel, fit.coefficients) + fit.coefficients * ridge - targets
         #expect(Double(residual.abs().max()) < 1e-10)
+        // Float32 goes through the single-precision potrf, trsm and syrk.
+        var single = KernelInterpolation<Float>(function: function, ridge: ridge)
+        single.blockSize = 7
+        let singleFit = try single.fit(inputs: points.converted(to: Float.self), targets: targets.converted(to: Float.self))
+        let singleResidual = Tensor.matmul(kernel, singleFit.coefficients.converted(to: Double.self))
+            + singleFit.coefficients.converted(to: Double.self) * ridge - targets
+        #expect(singleFit.jitter == 0 && Double(singleResidual.abs().max()) < 1e-3)
     }
 
     @Test func rankDeficientKernelIsJitteredAndReported() throws {

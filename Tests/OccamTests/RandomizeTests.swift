@@ -94,6 +94,12 @@ struct RandomizeTests {
         #expect(fit < 400 && summary.iterations == fit && fit % 5 == 0)
         #expect(train.last?.step == fit && train.last!.accuracy >= 0.9 && train.dropLast().allSatisfy { $0.accuracy < 0.9 })
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("final.safetensors").path))
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("checkpoint-400it.safetensors").path))
+        // A target met by the first evaluation: no training at all.
+        var met = configuration
+        met.stopAtTrainingAccuracy = 0
+        let untrained = try Trainer(configuration: met, data: blobData(met)(3), directory: nil).run().summary
+        #expect(untrained.iterations == 0 && untrained.fitIteration == 0)
         // Without a target nothing changes: no training split, the whole budget.
         configuration.stopAtTrainingAccuracy = nil
         configuration.steps = TrainingDuration(iterations: 20)

@@ -46,6 +46,7 @@ public struct KernelConfiguration: ExperimentConfiguration, Hashable {
         try ExperimentError.require(
             trainSizes.allSatisfy { (1...trainCount).contains($0) },
             "every --train-sizes value must be between 1 and \(trainCount), the training images of \(dataset.displayName)")
+        try ExperimentError.require(Set(trainSizes).count == trainSizes.count && Set(ridges).count == ridges.count, "a --train-sizes or --ridge value is listed twice")
         try ExperimentError.require(ridges.allSatisfy { $0 > 0 }, "every --ridge must be positive (0, exact interpolation, is always fitted)")
         try ExperimentError.require(function.bandwidth > 0 && function.bandwidth.isFinite, "--bandwidth must be positive")
         try ExperimentError.require(function.degree >= 1, "--degree must be at least 1")

@@ -37,8 +37,9 @@ public struct KernelInterpolation<Scalar: TensorScalar> {
         precondition(targets.rank == 2 && targets.shape[0] == n, "KernelInterpolation: inputs \(inputs.shape), targets \(targets.shape)")
         let rows = KernelRows(function, points: inputs)
         var timings = KernelTimings()
-        var jitter = 0.0
+        var jitter = 0.0, largestTried = 0.0
         for attempt in 0..<maximumJitterAttempts {
+            largestTried = jitter
             var clock = Date()
             var matrix = buildMatrix(rows, progress: progress)
             let meanDiagonal = addToDiagonal(&matrix, ridge + jitter)
@@ -58,7 +59,7 @@ public struct KernelInterpolation<Scalar: TensorScalar> {
                 jitter = next
             }
         }
-        throw KernelInterpolationError.notPositiveDefinite(points: n, largestJitter: jitter / 10, function: function)
+        throw KernelInterpolationError.notPositiveDefinite(points: n, largestJitter: largestTried, function: function)
     }
 
     /// K `[n, n]` between the points themselves, a block of rows at a time.

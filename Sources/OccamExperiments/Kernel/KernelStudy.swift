@@ -48,19 +48,20 @@ public struct KernelStudy<Scalar: TensorScalar> {
     @discardableResult
     public func run(events: (StudyEvent) throws -> Void = { _ in }) throws -> [KernelFitRecord] {
         try configuration.validate(trainCount: train.count)
-        for n in Set(configuration.trainSizes) {
-            let bytes = KernelInterpolation<Scalar>.matrixBytes(points: n)
+        // Before anything runs: a study that cannot finish should not start (finished fits need no memory).
+        for fit in configuration.fits where !FileManager.default.fileExists(atPath: resultURL(fit).path) {
+            let bytes = KernelInterpolation<Scalar>.matrixBytes(points: fit.trainSize)
+            let smaller = Scalar.self == Double.self ? "use --precision float32 (half the memory) or smaller --train-sizes" : "use smaller --train-sizes"
             try ExperimentError.require(
                 bytes <= memoryLimit,
-                "n = \(n) in \(Scalar.precisionName) needs a \(gigabytes(bytes)) kernel matrix, more than the \(gigabytes(memoryLimit)) "
-                    + "this machine can spare; use --precision float32 (half the memory) or smaller --train-sizes")
+                "n = \(fit.trainSize) in \(Scalar.precisionName) needs a \(gigabytes(bytes)) kernel matrix, more than the \(gigabytes(memoryLimit)) "
+                    + "this machine can spare; \(smaller)")
         }
         var inputs: (train: Tensor<Scalar>, test: Tensor<Scalar>)?
         var records: [KernelFitRecord] = []
         for fit in configuration.fits {
             let fitDirectory = directory.appendingPathComponent(fit.path)
-            let resultURL = fitDirectory.appendingPathComponent("result.json")
-            if let record = try? RunStore.readJSON(KernelFitRecord.self, from: resultURL) {
+            if let record = try? RunStore.readJSON(KernelFitRecord.self, from: resultURL(fit)) {
                 try events(.stageFinished(name: fit.name, result: Self.describe(record), skipped: true))
                 records.append(record)
                 continue
@@ -77,11 +78,15 @@ public struct KernelStudy<Scalar: TensorScalar> {
             // Which training images, so that another solver can check the fit on the same ones.
             try ResultFiles.writeJSON(
                 trainingSubset(fit).indices, to: directory.appendingPathComponent("n-\(fit.trainSize)/training-indices.json"))
-            try ResultFiles.writeJSON(record, to: resultURL)
+            try ResultFiles.writeJSON(record, to: resultURL(fit))
             try events(.stageFinished(name: fit.name, result: Self.describe(record), skipped: false))
             records.append(record)
         }
         return records
+    }
+
+    private func resultURL(_ fit: KernelFitSpecification) -> URL {
+        directory.appendingPathComponent(fit.path).appendingPathComponent("result.json")
     }
 
     /// The training indices of size n (nested across sizes) and the labels to fit there.

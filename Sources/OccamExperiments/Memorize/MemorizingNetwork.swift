@@ -21,11 +21,12 @@ public struct MemorizingNetwork: Sendable {
     /// Weights in all: the shared direction, one bias and one output weight per point.
     public var weightCount: Int { direction.count + biases.count + outputWeights.count }
 
-    /// Points that project to one value and cannot both be fit (a duplicated image with two labels).
+    /// Points that project to one value (duplicates, or a direction that does not separate them): the
+    /// construction needs distinct projections.
     public struct Collision: Error, CustomStringConvertible {
         public var first: Int, second: Int
         public var description: String {
-            "points \(first) and \(second) have the same projection (duplicate inputs?) and different labels; remove duplicates first"
+            "points \(first) and \(second) have the same projection (duplicate inputs?); the construction needs distinct points: remove duplicates first"
         }
     }
 

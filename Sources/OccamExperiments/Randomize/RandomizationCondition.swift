@@ -49,7 +49,9 @@ public struct RandomizationCondition: Codable, Sendable, Hashable, CustomStringC
 
     public var description: String {
         switch kind {
-        case .corrupt, .corruptIncorrect: return "\(kind.rawValue):\(String(format: "%g", probability))"
+        case .corrupt, .corruptIncorrect:
+            // Swift's shortest exact form ("0.2"), without a trailing ".0" for 0 and 1: it must read back equal.
+            return "\(kind.rawValue):" + (probability == probability.rounded() ? "\(Int(probability))" : "\(probability)")
         default: return kind.rawValue
         }
     }

@@ -173,7 +173,7 @@ public struct RandomizeReport {
             errorSeries += [PlotSeries("vs corrupted test labels", points: byCorruption(.corrupt, \.corruptedTestError), dashed: true)]
         }
         try LinePlot(
-            title: "Test error against label corruption", x: corruption, y: PlotAxis("test error on the true test labels (%)", range: 0...100),
+            title: "Test error against label corruption", x: corruption, y: PlotAxis("test error (%)", range: 0...100),
             series: errorSeries
         ).write(to: file("test-error.svg"))
     }
@@ -199,19 +199,19 @@ public struct RandomizeReport {
                 trains \(t.model) (\(t.widths.map(String.init).joined(separator: "x")) hidden) on \(t.trainSize.map { "a seeded subset of \($0)" } ?? "all") \
                 training images with \(t.optimizer.kind.rawValue) (learning rate \(formatted(t.optimizer.learningRate)), momentum \(formatted(t.optimizer.momentum)), \
                 batch \(t.batchSize)) until the whole training set is classified with \(fitTarget)% accuracy, or for at most \(t.steps). \
-                Label corruption p replaces each training label with a uniformly random class with probability p (about 0.9 p of the \
-                labels change); shuffled pixels apply one permutation to every image, random pixels a new one per image, Gaussian \
+                Label corruption p replaces each training label with a uniformly random class with probability p (so (1 - 1/classes) p of \
+                the labels change); corrupt-incorrect p always picks a wrong class; shuffled pixels apply one permutation to every image, random pixels a new one per image, Gaussian \
                 inputs replace the images by noise with the data's mean and variance. Test error is measured on the true test \
                 labels. \(configuration.replicates) replicate(s), each with its own subset, initialization and randomization.
 
                 \(records.isEmpty ? "No run has finished yet; run the same command again." : findings)
                 """,
             sections: [
-                .init(title: "Training loss (Figure 1a)", text: "The loss on the whole training set after every evaluation, replicate 0; randomized inputs dashed.",
+                .init(title: "Training loss (Figure 1a)", text: "The loss on the whole training set after every evaluation, replicate 0; conditions off Zhang's corruption axis (randomized inputs, wrong-class corruption) dashed.",
                       image: "training-loss.svg", links: [("curves.csv", "curves.csv")]),
                 .init(title: "Slowdown (Figure 1b)", text: "Steps to fit each corruption level over the steps to fit the true labels, per replicate.\(errorBars)",
                       image: "slowdown.svg", table: conditionTable(summaries), links: [("randomize.csv", "randomize.csv"), ("runs.csv", "runs.csv")]),
-                .init(title: "Test error (Figure 1c)", text: "Test error rises with the corruption towards chance (90%).\(errorBars)", image: "test-error.svg"),
+                .init(title: "Test error (Figure 1c)", text: "Test error on the true test labels (and, when measured, on test labels corrupted in the same way) against the corruption; chance is 100 - 100/classes percent.\(errorBars)", image: "test-error.svg"),
                 .init(title: "Explicit regularization (Table 1)",
                       text: "Weight decay \(formatted(Regularizer.weightDecayValue)), dropout \(formatted(Regularizer.dropoutRate)) after the hidden layer, and augmentation (random crops with padding \(Regularizer.augmentationValue.cropPadding) and horizontal flips), alone and together, on true and random labels.",
                       table: regularizationTable(records, configuration: configuration), links: [("regularization.csv", "regularization.csv")]),
