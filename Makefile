@@ -4,7 +4,7 @@
 SWIFT ?= swift
 OCCAM := .build/release/occam
 
-.PHONY: demo train connectivity min-norm kernel kernel-full randomize randomize-table memorize test bench system-packages build clean
+.PHONY: demo train connectivity min-norm kernel kernel-full randomize randomize-table memorize double-descent double-descent-samples double-descent-networks test bench system-packages build clean
 
 system-packages:
 	@scripts/install-system-packages.sh
@@ -50,6 +50,19 @@ randomize-table: build
 # Zhang et al.'s Theorem 1: a 2n + d-weight ReLU network that memorizes random labels of 10,000 images.
 memorize: build
 	$(OCCAM) memorize --samples 10000 --out runs
+
+# Double descent with random Fourier features (Belkin et al. 2019, Fig. 2): n = 1,000, N = 50-10,000, 3 draws each
+# (about a minute and a half on 2 cores), and the same at N = 1,000 over n = 100-10,000.
+double-descent: build
+	$(OCCAM) double-descent features --out runs
+
+double-descent-samples: build
+	$(OCCAM) double-descent features --sample-wise --out runs
+
+# Double descent in width (Nakkiran et al. 2020): MLP 784-H-10, H = 2-512, 20% label noise, 4,000 images, 300 epochs,
+# 3 replicates, two runs at a time.
+double-descent-networks: build
+	$(OCCAM) double-descent networks --out runs
 
 test: system-packages
 	@scripts/install-python-packages.sh

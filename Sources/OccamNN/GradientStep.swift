@@ -42,19 +42,31 @@ extension Model {
         parameters: ParameterSet<Scalar>, buffers: ParameterSet<Scalar>, inputs: Tensor<Scalar>, labels: [Int], loss: Loss,
         batchSize: Int = 1000
     ) -> (loss: Double, accuracy: Double) {
-        let n = labels.count
-        guard n > 0 else { return (.nan, .nan) }
-        var totalLoss = 0.0, correct = 0.0
+        evaluate(parameters: parameters, buffers: buffers, inputs: inputs, labelSets: [labels], loss: loss, batchSize: batchSize)[0]
+    }
+
+    /// Mean loss and accuracy over `inputs` against each of `labelSets` (the same images with clean and with
+    /// corrupted labels), with one forward pass per batch of `batchSize` for all of them.
+    public func evaluate(
+        parameters: ParameterSet<Scalar>, buffers: ParameterSet<Scalar>, inputs: Tensor<Scalar>, labelSets: [[Int]], loss: Loss,
+        batchSize: Int = 1000
+    ) -> [(loss: Double, accuracy: Double)] {
+        let n = inputs.shape[0]
+        precondition(labelSets.allSatisfy { $0.count == n }, "evaluate: \(n) inputs but label sets of \(labelSets.map(\.count))")
+        guard n > 0 else { return labelSets.map { _ in (.nan, .nan) } }
+        var totalLoss = [Double](repeating: 0, count: labelSets.count), correct = totalLoss
         var start = 0
         while start < n {
             let end = min(n, start + batchSize)
             let logits = self.logits(inputs.slice(start..<end, alongAxis: 0), parameters: parameters, buffers: buffers)
-            let batchLabels = Array(labels[start..<end])
-            let losses = withoutGradients { loss.perSample(Variable(logits), labels: batchLabels).value }
-            totalLoss += Double(losses.sum().scalar)
-            correct += accuracy(logits, labels: batchLabels) * Double(end - start)
+            for (set, labels) in labelSets.enumerated() {
+                let batchLabels = Array(labels[start..<end])
+                let losses = withoutGradients { loss.perSample(Variable(logits), labels: batchLabels).value }
+                totalLoss[set] += Double(losses.sum().scalar)
+                correct[set] += accuracy(logits, labels: batchLabels) * Double(end - start)
+            }
             start = end
         }
-        return (totalLoss / Double(n), correct / Double(n))
+        return zip(totalLoss, correct).map { ($0 / Double(n), $1 / Double(n)) }
     }
 }

@@ -96,6 +96,9 @@ public struct Trainer<Scalar: TensorScalar> {
         let perEpoch = loader.batchesPerEpoch
         let total = configuration.steps.iterations(perEpoch: perEpoch)
         let evaluateEvery = max(1, configuration.evaluateEvery.iterations(perEpoch: perEpoch))
+        let logSpacedEvaluations = configuration.evaluationsPerDecade.map {
+            Set(TrainingConfiguration.logSpacedIterations(perDecade: $0, through: total))
+        }
         let checkpointIterations = Set(configuration.checkpoints.map { $0.iterations(perEpoch: perEpoch) })
         guard total >= 1 else { throw TrainingError.impossibleConfiguration("--steps \(configuration.steps) is zero iterations") }
         guard startIteration < total else {
@@ -142,7 +145,9 @@ public struct Trainer<Scalar: TensorScalar> {
             windowCount += 1
 
             var evaluations: [EvaluationRecord] = []
-            if state.iteration % evaluateEvery == 0 || state.iteration == total {
+            let evaluates = logSpacedEvaluations.map { $0.contains(state.iteration) }
+                ?? (state.iteration % evaluateEvery == 0 || state.iteration == total)
+            if evaluates {
                 evaluations = evaluate(state, iteration: state.iteration, perEpoch: perEpoch)
                 records += evaluations
                 try appendRecords(evaluations)
@@ -184,16 +189,29 @@ public struct Trainer<Scalar: TensorScalar> {
     }
 
     /// Loss and accuracy on the validation and test splits, the extra splits, and the training split when
-    /// training stops at a training accuracy.
+    /// training stops at a training accuracy. Splits with the same images (a test split with corrupted labels)
+    /// share one forward pass.
     public func evaluate(_ state: TrainingCheckpoint<Scalar>, iteration: Int, perEpoch: Int) -> [EvaluationRecord] {
         let train = configuration.stopAtTrainingAccuracy == nil ? [] : [("train", data.train)]
-        return (train + [("validation", data.validation), ("test", data.test)] + extraEvaluationSplits).compactMap { name, split in
-            guard split.count > 0 else { return nil }
-            let result = model.evaluate(
-                parameters: state.parameters, buffers: state.buffers, inputs: split.images, labels: split.labels,
-                loss: configuration.loss)
-            return EvaluationRecord(
-                step: iteration, epoch: Double(iteration) / Double(perEpoch), split: name, loss: result.loss, accuracy: result.accuracy)
+        let splits = (train + [("validation", data.validation), ("test", data.test)] + extraEvaluationSplits).filter { $0.1.count > 0 }
+        var groups: [(images: Tensor<Scalar>, members: [Int])] = []
+        for (index, split) in splits.enumerated() {
+            if let group = groups.firstIndex(where: { $0.images == split.1.images }) {
+                groups[group].members.append(index)
+            } else {
+                groups.append((split.1.images, [index]))
+            }
+        }
+        var results = [(loss: Double, accuracy: Double)](repeating: (.nan, .nan), count: splits.count)
+        for group in groups {
+            let measured = model.evaluate(
+                parameters: state.parameters, buffers: state.buffers, inputs: group.images,
+                labelSets: group.members.map { splits[$0].1.labels }, loss: configuration.loss)
+            for (member, result) in zip(group.members, measured) { results[member] = result }
+        }
+        return zip(splits, results).map { split, result in
+            EvaluationRecord(
+                step: iteration, epoch: Double(iteration) / Double(perEpoch), split: split.0, loss: result.loss, accuracy: result.accuracy)
         }
     }
 

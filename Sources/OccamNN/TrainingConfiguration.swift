@@ -40,6 +40,11 @@ public struct TrainingConfiguration: Codable, Sendable, Hashable {
     /// evaluated, without augmentation or dropout, at every evaluation); nil: train for `steps`.
     public var stopAtTrainingAccuracy: Double?
 
+    /// Evaluate at log-spaced iterations, this many per decade (1, 2, 3, 4, 6, 8, 10, 13, ... for 8), and at
+    /// the end, instead of every `evaluateEvery`: a long run's curve stays detailed early and cheap late.
+    /// nil: every `evaluateEvery`.
+    public var evaluationsPerDecade: Int?
+
     /// The seed of the validation split and training subset.
     public var dataSplitSeed: UInt64 { dataSeed ?? seed }
 
@@ -48,6 +53,21 @@ public struct TrainingConfiguration: Codable, Sendable, Hashable {
     /// The model this configuration trains, for inputs of `inputShape` ([C, H, W]) and `classes` outputs.
     public func buildModel<Scalar: TensorScalar>(inputShape: [Int], classes: Int, as _: Scalar.Type = Scalar.self) throws -> Model<Scalar> {
         try ModelZoo.build(model, inputShape: inputShape, classes: classes, options: .init(widths: widths, width: width, dropout: dropout ?? 0))
+    }
+
+    /// The iterations 1...`total` at which a run evaluates when `evaluationsPerDecade` is set: round(10^(k/m))
+    /// for k = 0, 1, 2, ... (duplicates dropped), and `total`. Ascending.
+    public static func logSpacedIterations(perDecade: Int, through total: Int) -> [Int] {
+        precondition(perDecade >= 1, "logSpacedIterations: \(perDecade) evaluations per decade")
+        var iterations: [Int] = []
+        var k = 0
+        while true {
+            let iteration = Int(Foundation.pow(10, Double(k) / Double(perDecade)).rounded())
+            if iteration >= total { break }
+            if iteration != iterations.last { iterations.append(iteration) }
+            k += 1
+        }
+        return total >= 1 ? iterations + [total] : iterations
     }
 
     /// Batches in an epoch of a training split of `trainCount` examples (the last one may be smaller).

@@ -47,10 +47,7 @@ struct KernelCommand: ParsableCommand {
         var c = KernelConfiguration()
         c.function = KernelFunction(kind: kernel, bandwidth: bandwidth, degree: degree)
         c.features = features
-        c.trainSizes = try trainSizes.split(separator: ",").map {
-            guard let n = Int($0.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--train-sizes: \"\($0)\" is not a whole number.") }
-            return n
-        }
+        c.trainSizes = try parsePositiveIntegers(trainSizes, option: "--train-sizes", example: "1000,2000,5000")
         c.ridges = try ridge.split(separator: ",").compactMap {
             guard let value = Double($0.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--ridge: \"\($0)\" is not a number.") }
             return value == 0 ? nil : value

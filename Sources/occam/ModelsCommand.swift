@@ -32,9 +32,14 @@ struct ModelsCommand: ParsableCommand {
 
 /// "512,512,512" → [512, 512, 512].
 func parseWidths(_ text: String) throws -> [Int] {
-    let widths = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-    guard !widths.isEmpty, widths.allSatisfy({ ($0 ?? 0) > 0 }) else {
-        throw ValidationError("--widths must be positive integers separated by commas, like 512,512,512 (got \"\(text)\").")
+    try parsePositiveIntegers(text, option: "--widths", example: "512,512,512")
+}
+
+/// "1000,2000,5000" → [1000, 2000, 5000]: positive whole numbers separated by commas, the value of `option`.
+func parsePositiveIntegers(_ text: String, option: String, example: String) throws -> [Int] {
+    let values = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+    guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 }) else {
+        throw ValidationError("\(option) must be positive whole numbers separated by commas, like \(example) (got \"\(text)\").")
     }
-    return widths.map { $0! }
+    return values.map { $0! }
 }

@@ -6,7 +6,7 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Rebuild a study's tables, plots and index.html from the files in its run directory.",
-        discussion: "Works on the directories of occam lottery, connectivity, kernel and randomize; nothing is retrained.")
+        discussion: "Works on the directories of occam lottery, connectivity, kernel, randomize and double-descent; nothing is retrained.")
 
     @Argument(help: "The run directory (the one holding config.json).") var runDirectory: String
 
@@ -17,6 +17,8 @@ struct ReportCommand: ParsableCommand {
         case ConnectivityConfiguration.experimentName: try ConnectivityReport(directory: directory).build()
         case KernelConfiguration.experimentName: try KernelReport(directory: directory).build()
         case RandomizeConfiguration.experimentName: try RandomizeReport(directory: directory).build()
+        case DoubleDescentFeaturesConfiguration.experimentName: try DoubleDescentFeaturesReport(directory: directory).build()
+        case DoubleDescentNetworksConfiguration.experimentName: try DoubleDescentNetworksReport(directory: directory).build()
         case let other: throw ValidationError("\(directory.path) holds a run of \"\(other)\", which has no report.")
         }
         print("Report: \(directory.appendingPathComponent("index.html").path)")

@@ -13,6 +13,8 @@ final class StudyReporter {
     private var trainedStages = 0
     private var trainingSeconds = 0.0
     private var stageStarted = Date()
+    /// When each unfinished stage started: stages of a parallel sweep overlap.
+    private var startTimes: [String: Date] = [:]
     private var stageName = ""
     private var lastDraw = Date.distantPast
     private var lastPhase = ""
@@ -25,6 +27,7 @@ final class StudyReporter {
         switch event {
         case let .stageStarted(name, detail):
             (stageName, stageStarted) = (name, Date())
+            startTimes[name] = stageStarted
             if !isTerminal { say("[\(finishedStages + 1)/\(totalStages)] \(name): \(detail)") }
         case .training(let progress):
             guard isTerminal, Date().timeIntervalSince(lastDraw) > 0.1 || progress.iteration == progress.totalIterations else { return }
@@ -50,13 +53,14 @@ final class StudyReporter {
             (lastPhase, lastFraction) = (phase, fraction)
         case let .stageFinished(name, result, skipped):
             finishedStages += 1
+            let seconds = Date().timeIntervalSince(startTimes.removeValue(forKey: name) ?? stageStarted)
             if !skipped {
                 trainedStages += 1
-                trainingSeconds += Date().timeIntervalSince(stageStarted)
+                trainingSeconds += seconds
             }
             let prefix = isTerminal ? "\r\u{1B}[K" : ""
             say(prefix + "[\(finishedStages)/\(totalStages)] \(name): " + (skipped ? "done before, \(result)" : result
-                + String(format: " (%.0f s)", Date().timeIntervalSince(stageStarted))))
+                + String(format: " (%.0f s)", seconds)))
         }
     }
 

@@ -129,7 +129,7 @@ public struct KernelStudy<Scalar: TensorScalar> {
         let residual = trainPredictions - targets
         return KernelFitRecord(
             fit: fit, precision: Scalar.precisionName, jitter: result.jitter, factorizations: result.attempts,
-            testError: errorRate(testPredictions, test.labels), trainError: errorRate(trainPredictions, labels),
+            testError: classificationError(testPredictions, labels: test.labels), trainError: classificationError(trainPredictions, labels: labels),
             residualRelative: Double(residual.norm()) / Double(targets.norm()),
             residualMaximum: Double(residual.abs().max()),
             rkhsNorm: Double((result.coefficients * trainPredictions).sum().scalar).squareRoot(),
@@ -149,10 +149,6 @@ public struct KernelStudy<Scalar: TensorScalar> {
         }
     }
 
-    private func errorRate(_ predictions: Tensor<Scalar>, _ labels: [Int]) -> Double {
-        let predicted = predictions.argmax(alongAxis: 1)
-        return Double(zip(predicted, labels).filter { $0 != $1 }.count) / Double(max(labels.count, 1))
-    }
 
     static func describe(_ record: KernelFitRecord) -> String {
         String(format: "test error %.2f%%, train error %.2f%%, residual %.1e, RKHS norm %.1f", 100 * record.testError,

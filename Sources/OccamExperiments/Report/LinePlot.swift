@@ -63,6 +63,12 @@ public struct PlotAxis: Sendable {
             return stride(from: first, through: floor(domain.upperBound / step), by: 1).map { $0 * step }
         case .logarithmic:
             let decades = Int(floor(log10(domain.lowerBound)))...Int(ceil(log10(domain.upperBound)))
+            if decades.count > 10 {
+                // Many decades: every k-th power of ten, about 8 ticks.
+                let step = (decades.count + 7) / 8
+                return stride(from: decades.lowerBound, through: decades.upperBound, by: step).map { pow(10, Double($0)) }
+                    .filter { domain.contains($0) }
+            }
             for multiples in [[1.0], [1.0, 2, 5], [1.0, 2, 3, 4, 5, 6, 7, 8, 9]] {
                 let ticks = decades.flatMap { decade in multiples.map { $0 * pow(10, Double(decade)) } }
                     .filter { domain.contains($0) }
@@ -100,6 +106,13 @@ public struct PlotSeries: Sendable {
     }
 }
 
+/// A labeled vertical line across a plot: where something happens on the x axis ("N = n").
+public struct PlotVerticalLine: Sendable, Equatable {
+    public var x: Double
+    public var label: String
+    public init(x: Double, label: String) { (self.x, self.label) = (x, label) }
+}
+
 /// A line plot written as a standalone SVG file: title, axes with ticks and labels (linear or log, either
 /// direction), grid lines, one colored line per series with markers and error bars, and a legend to the right.
 public struct LinePlot: Sendable {
@@ -107,11 +120,13 @@ public struct LinePlot: Sendable {
     public var x: PlotAxis
     public var y: PlotAxis
     public var series: [PlotSeries]
+    /// Vertical lines drawn behind the series, labeled at the top of the frame.
+    public var verticalLines: [PlotVerticalLine] = []
     public var width = 760.0
     public var height = 460.0
 
-    public init(title: String, x: PlotAxis, y: PlotAxis, series: [PlotSeries]) {
-        (self.title, self.x, self.y, self.series) = (title, x, y, series)
+    public init(title: String, x: PlotAxis, y: PlotAxis, series: [PlotSeries], verticalLines: [PlotVerticalLine] = []) {
+        (self.title, self.x, self.y, self.series, self.verticalLines) = (title, x, y, series, verticalLines)
     }
 
     /// Ten colors that stay apart for most readers (Tableau 10).
@@ -124,7 +139,7 @@ public struct LinePlot: Sendable {
     var domains: (x: ClosedRange<Double>, y: ClosedRange<Double>) {
         let points = series.flatMap(\.points)
         let ys = points.flatMap { point in [point.y - (point.error ?? 0), point.y + (point.error ?? 0)] }
-        return (x.domain(of: points.map(\.x)), y.domain(of: ys))
+        return (x.domain(of: points.map(\.x) + verticalLines.map(\.x)), y.domain(of: ys))
     }
 
     /// Pixel coordinates of a data point.
@@ -160,6 +175,14 @@ public struct LinePlot: Sendable {
         out += "<text x=\"\(n((f.left + f.right) / 2))\" y=\"\(n(height - 18))\" text-anchor=\"middle\" font-size=\"13\">\(escaped(x.label))</text>\n"
         let yMiddle = (f.top + f.bottom) / 2
         out += "<text x=\"20\" y=\"\(n(yMiddle))\" text-anchor=\"middle\" font-size=\"13\" transform=\"rotate(-90 20 \(n(yMiddle)))\">\(escaped(y.label))</text>\n"
+
+        // Vertical lines: dashed, labeled inside the top of the frame, one label row each so neighbours do not overlap.
+        for (row, line) in verticalLines.enumerated() where line.x.isFinite && (x.scale == .linear || line.x > 0) {
+            let p = position(line.x, yDomain.lowerBound).x
+            guard p >= f.left - 0.5 && p <= f.right + 0.5 else { continue }
+            out += "<line x1=\"\(n(p))\" y1=\"\(n(f.top))\" x2=\"\(n(p))\" y2=\"\(n(f.bottom))\" stroke=\"#777\" stroke-width=\"1.2\" stroke-dasharray=\"3 3\"/>\n"
+            out += "<text x=\"\(n(p + 4))\" y=\"\(n(f.top + 14 + 15 * Double(row)))\" fill=\"#555\">\(escaped(line.label))</text>\n"
+        }
 
         // Series, clipped to the frame.
         out += "<clipPath id=\"frame\"><rect x=\"\(n(f.left))\" y=\"\(n(f.top))\" width=\"\(n(f.right - f.left))\" height=\"\(n(f.bottom - f.top))\"/></clipPath>\n"

@@ -1,0 +1,141 @@
+import Foundation
+import OccamData
+import OccamTensor
+
+/// One feature draw's fit at a point of a random-features sweep.
+public struct RandomFeatureFit: Codable, Sendable, Equatable {
+    public var replicate: Int
+    /// Zero-one error (fraction) on the clean test labels.
+    public var testError: Double
+    public var trainError: Double
+    /// Mean over images of Σ_k (f_k(x) - y_k)² against one-hot labels.
+    public var testSquaredLoss: Double
+    public var trainSquaredLoss: Double
+    /// ‖A‖_F of the coefficients `[N, classes]`.
+    public var coefficientNorm: Double
+    /// Singular values of φ(X) kept (above cutoff x largest).
+    public var rank: Int
+    /// The relative cutoff used.
+    public var cutoff: Double
+    public var largestSingularValue: Double
+    /// The smallest singular value kept: how ill-conditioned the solve was.
+    public var smallestKeptSingularValue: Double
+    public var seconds: Double
+}
+
+/// The result file of one point: every replicate's fit, and the ensemble that averages their predictions.
+public struct RandomFeaturePointRecord: Codable, Sendable, Equatable {
+    public var point: RandomFeaturePoint
+    public var precision: String
+    public var fits: [RandomFeatureFit]
+    /// Test error of the mean of the replicates' predictions.
+    public var ensembleTestError: Double
+    public var ensembleTestSquaredLoss: Double
+
+    public var testError: Spread { Spread(fits.map(\.testError)) }
+    public var trainError: Spread { Spread(fits.map(\.trainError)) }
+    public var testSquaredLoss: Spread { Spread(fits.map(\.testSquaredLoss)) }
+    public var trainSquaredLoss: Spread { Spread(fits.map(\.trainSquaredLoss)) }
+    public var coefficientNorm: Spread { Spread(fits.map(\.coefficientNorm)) }
+}
+
+/// Runs a `DoubleDescentFeaturesConfiguration` in its run directory: `n-<n>/N-<N>.json` per point and
+/// `n-<n>/training-indices.json` per training-set size. Points whose file exists are read back.
+public struct DoubleDescentFeaturesStudy<Scalar: TensorScalar> {
+    public var configuration: DoubleDescentFeaturesConfiguration
+    public var directory: URL
+    /// The whole training set and the test set, pixels in [0, 1].
+    public var train: LabeledImages<Scalar>
+    public var test: LabeledImages<Scalar>
+
+    public init(configuration: DoubleDescentFeaturesConfiguration, directory: URL, train: LabeledImages<Scalar>, test: LabeledImages<Scalar>) {
+        (self.configuration, self.directory, self.train, self.test) = (configuration, directory, train, test)
+    }
+
+    /// Fits every point not yet done; returns every point's record in `configuration.points` order.
+    @discardableResult
+    public func run(events: (StudyEvent) throws -> Void = { _ in }) throws -> [RandomFeaturePointRecord] {
+        try configuration.validate(trainCount: train.count)
+        var records: [RandomFeaturePointRecord] = []
+        for n in configuration.trainSizes {
+            let indices = trainingIndices(size: n)
+            let points = train.subset(indices)
+            let targets = Tensor<Scalar>.oneHot(points.labels, classes: train.classCount)
+            try ResultFiles.prepareDirectory(directory.appendingPathComponent("n-\(n)"))
+            try ResultFiles.writeJSON(indices, to: directory.appendingPathComponent("n-\(n)/training-indices.json"))
+            for N in configuration.featureCounts {
+                let point = RandomFeaturePoint(trainSize: n, featureCount: N)
+                let url = directory.appendingPathComponent(point.path)
+                if let record = try? RunStore.readJSON(RandomFeaturePointRecord.self, from: url) {
+                    try events(.stageFinished(name: point.name, result: Self.describe(record), skipped: true))
+                    records.append(record)
+                    continue
+                }
+                try events(.stageStarted(
+                    name: point.name,
+                    detail: "\(configuration.replicates) draws of \(N) \(configuration.map.rawValue) features, \(Scalar.precisionName) SVD of \(n) x \(N)"))
+                let record = try fit(point, points: points, targets: targets, events: events)
+                try ResultFiles.writeJSON(record, to: url)
+                try events(.stageFinished(name: point.name, result: Self.describe(record), skipped: false))
+                records.append(record)
+            }
+        }
+        return records
+    }
+
+    /// The training images of size n, ascending (nested across sizes).
+    public func trainingIndices(size: Int) -> [Int] {
+        DataSubsets.subsetIndices(count: train.count, size: size, seed: configuration.seed)
+    }
+
+    /// The feature map of replicate `replicate` with `featureCount` features.
+    public func featureMap(replicate: Int, featureCount: Int) -> RandomFeatureMap<Scalar> {
+        RandomFeatureMap(
+            kind: configuration.map, featureCount: featureCount, inputCount: train.images.shape[1], bandwidth: configuration.bandwidth,
+            random: RandomGenerator(seed: configuration.seed).stream("features").stream(replicate))
+    }
+
+    private func fit(
+        _ point: RandomFeaturePoint, points: LabeledImages<Scalar>, targets: Tensor<Scalar>, events: (StudyEvent) throws -> Void
+    ) throws -> RandomFeaturePointRecord {
+        let testTargets = Tensor<Scalar>.oneHot(test.labels, classes: test.classCount)
+        let cutoff = configuration.relativeCutoff(trainSize: point.trainSize, featureCount: point.featureCount)
+        var fits: [RandomFeatureFit] = []
+        var predictionSum = Tensor<Scalar>(zeros: testTargets.shape)
+        for replicate in 0..<configuration.replicates {
+            try events(.progress(phase: "draw \(replicate + 1) of \(configuration.replicates)", fraction: Double(replicate) / Double(configuration.replicates)))
+            let clock = Date()
+            let map = featureMap(replicate: replicate, featureCount: point.featureCount)
+            let features = map.features(points.images)
+            let solution = try features.leastSquares(targets, cutoff: Scalar(cutoff))
+            let coefficients = solution.solution
+            let trainPredictions = Tensor.matmul(features, coefficients)
+            let testPredictions = map.predictions(test.images, coefficients: coefficients)
+            predictionSum += testPredictions
+            let singularValues = solution.singularValues.scalars.map(Double.init)
+            fits.append(RandomFeatureFit(
+                replicate: replicate, testError: classificationError(testPredictions, labels: test.labels), trainError: classificationError(trainPredictions, labels: points.labels),
+                testSquaredLoss: squaredLoss(testPredictions, testTargets), trainSquaredLoss: squaredLoss(trainPredictions, targets),
+                coefficientNorm: Double(coefficients.norm()), rank: solution.rank, cutoff: cutoff,
+                largestSingularValue: singularValues.first ?? 0,
+                smallestKeptSingularValue: solution.rank > 0 ? singularValues[solution.rank - 1] : 0,
+                seconds: Date().timeIntervalSince(clock)))
+        }
+        let ensemble = predictionSum / Scalar(configuration.replicates)
+        return RandomFeaturePointRecord(
+            point: point, precision: Scalar.precisionName, fits: fits, ensembleTestError: classificationError(ensemble, labels: test.labels),
+            ensembleTestSquaredLoss: squaredLoss(ensemble, testTargets))
+    }
+
+
+    /// Mean over rows of the squared distance between prediction and target rows.
+    private func squaredLoss(_ predictions: Tensor<Scalar>, _ targets: Tensor<Scalar>) -> Double {
+        Double((predictions - targets).squared().sum().scalar) / Double(max(targets.shape[0], 1))
+    }
+
+    static func describe(_ record: RandomFeaturePointRecord) -> String {
+        String(format: "test error %.2f%% ± %.2f, squared loss %.3g, norm %.3g, train error %.2f%%, ensemble %.2f%%",
+               100 * record.testError.mean, 100 * record.testError.standardDeviation, record.testSquaredLoss.mean,
+               record.coefficientNorm.mean, 100 * record.trainError.mean, 100 * record.ensembleTestError)
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import OccamData
+import OccamNN
+import OccamTensor
+import Synchronization
+
+/// Runs a `DoubleDescentNetworksConfiguration` in its run directory: `replicate-<r>/width-<w>/`, each a
+/// Trainer run whose metrics.jsonl holds the noisy training split ("train"), the clean test split ("test") and
+/// the test split with corrupted labels ("test-corrupted") at every evaluation. Finished runs are read back, so
+/// an interrupted sweep continues.
+public struct DoubleDescentNetworksStudy<Scalar: TensorScalar> {
+    public var configuration: DoubleDescentNetworksConfiguration
+    public var directory: URL
+    /// The prepared (clean) data for a seed.
+    public var data: (UInt64) throws -> PreparedData<Scalar>
+    /// Runs trained at once. Every run uses single-threaded BLAS whatever this is, so the results do not depend
+    /// on it (OpenBLAS's threaded products round differently); one run per core is the fastest on small models.
+    public var jobs = 1
+
+    public init(configuration: DoubleDescentNetworksConfiguration, directory: URL, data: @escaping (UInt64) throws -> PreparedData<Scalar>) {
+        (self.configuration, self.directory, self.data) = (configuration, directory, data)
+    }
+
+    /// Trains every run not yet finished; returns their summaries in `configuration.runs` order.
+    ///
+    /// With `jobs` above 1, runs train concurrently (widest first, so the longest runs start early), events
+    /// arrive one at a time from the training threads, and per-step training events are not sent. BLAS runs
+    /// single-threaded throughout, and is restored afterwards.
+    @discardableResult
+    public func run(events: (StudyEvent) throws -> Void = { _ in }) throws -> [TrainingSummary] {
+        try configuration.validate()
+        let noisyData = try (0..<configuration.replicates).map { replicate in
+            let seed = configuration.seed(ofReplicate: replicate)
+            return configuration.condition.apply(to: try data(seed), seed: seed)
+        }
+        let runs = configuration.runs
+        let order = runs.indices.sorted { (runs[$0].width, -$0) > (runs[$1].width, -$1) }
+        let summaries = Mutex<[Int: TrainingSummary]>([:])
+        let eventLock = NSLock()
+        let parallel = jobs > 1
+        let previousMaximum = BLASThreads.maximum
+        BLASThreads.setMaximum(1)
+        defer { BLASThreads.setMaximum(previousMaximum) }
+
+        try withoutActuallyEscaping(events) { events in
+            nonisolated(unsafe) let send = events
+            try runConcurrently(count: order.count, threads: jobs) { position in
+                let index = order[position]
+                let run = runs[index]
+                let (noisy, corruptedTest) = noisyData[run.replicate]
+                var trainer = try Trainer(
+                    configuration: configuration.training(width: run.width, replicate: run.replicate), data: noisy,
+                    directory: directory.appendingPathComponent(run.path))
+                trainer.extraEvaluationSplits = [("train", noisy.train)] + (corruptedTest.map { [("test-corrupted", $0)] } ?? [])
+                let perEpoch = trainer.configuration.iterationsPerEpoch(trainCount: noisy.train.count)
+                let stage = TrainingStage(
+                    name: run.name,
+                    detail: "\(trainer.configuration.steps.iterations(perEpoch: perEpoch)) iterations (\(trainer.configuration.steps)) on \(noisy.train.count) images, \(configuration.condition)",
+                    trainer: trainer)
+                let summary = try stage.run { event in
+                    if parallel, case .training = event { return }
+                    try eventLock.withLock { try send(event) }
+                }.summary
+                summaries.withLock { $0[index] = summary }
+            }
+        }
+        return summaries.withLock { finished in runs.indices.map { finished[$0]! } }
+    }
+}

@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import OccamData
+import OccamExperiments
+import OccamNN
+import OccamTensor
+
+struct DoubleDescentNetworksCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "networks",
+        abstract: "Test error against network width with label noise: model-wise and epoch-wise double descent (Nakkiran et al. 2020).",
+        discussion: """
+            For each of --widths (mlp: one hidden layer 784-H-10, Belkin's; mcnn: Nakkiran's 5-layer CNN with widths \
+            k, 2k, 4k, 8k; resnet-20: the channel multiplier) and each of --replicates, a network trains for --steps on \
+            a --train-size subset whose labels are, with probability --label-noise, replaced by a random wrong class \
+            (corrupt-incorrect). It is evaluated at --evaluations-per-decade log-spaced steps (1, 2, 3, 4, 6, 8, 10, \
+            13, ... for 8) on the noisy training labels, the clean test labels and test labels corrupted the same way, \
+            so long runs stay cheap and every width has its epoch-wise curve.
+
+            Defaults (CPU scale): mlp on 4,000 Fashion-MNIST images, 20% label noise, widths 2 ... 512, Adam 1e-3 at a \
+            constant rate, batch 128, cross-entropy, 300 epochs, 3 replicates. Nakkiran's recipe is Adam 1e-4 for 4K \
+            epochs; the training options of `occam train` apply (--lr, --optimizer sgd, --loss mse, ...).
+
+            Runs are independent: --jobs N trains N at once (default: one per core). Every run uses single-threaded \
+            BLAS, so results do not depend on --jobs; on 2 cores, two MLP runs at once finish 1.4x sooner than one at \
+            a time with two BLAS threads. \
+            Results: OUT/double-descent-networks-<model>-<dataset>-<hash>/ with replicate-<r>/width-<w>/ per run, \
+            runs.csv, networks.csv, curves.csv, summary.json, test-error.svg, epoch-wise-test.svg, \
+            epoch-wise-train.svg and index.html. Running the same command again skips finished runs.
+            """)
+
+    @OptionGroup var training: TrainingOptions
+    @Option(help: "Training length of every run: iterations (\"20000it\") or epochs (\"300ep\").") var steps = "300ep"
+    @Option(help: "Evaluations per decade of steps (log-spaced).") var evaluationsPerDecade = 8
+    @Option(help: "Probability that a training label is replaced by a random wrong class.") var labelNoise = 0.2
+    @Option(help: "Independent replicates (seeds --seed, --seed+1, ...).") var replicates = 3
+    @Option(help: "Runs trained at once (default: one per core).") var jobs: Int?
+    @Option(help: "Seed of the first replicate.") var seed: UInt64 = 0
+    @Option(help: "Directory for runs.") var out = "runs"
+    @Flag(help: "Print only the summary.") var quiet = false
+
+    func networksConfiguration() throws -> DoubleDescentNetworksConfiguration {
+        guard training.width == nil else {
+            throw ValidationError("--width is not used by this command: give the widths to sweep with --widths (mcnn's k, resnet-20's multiplier, mlp's hidden width).")
+        }
+        var recipe = try training.configuration(
+            steps: steps, evalEvery: "1ep", seed: seed, defaults: DoubleDescentNetworksConfiguration.defaultTraining)
+        recipe.evaluationsPerDecade = evaluationsPerDecade
+        let widths = try training.widths.map(parseWidths) ?? DoubleDescentNetworksConfiguration.defaultWidths
+        recipe.widths = DoubleDescentNetworksConfiguration.defaultTraining.widths
+        var c = DoubleDescentNetworksConfiguration(training: recipe, widths: widths)
+        c.labelNoise = labelNoise
+        c.replicates = replicates
+        try c.validate()
+        return c
+    }
+
+    func validate() throws {
+        _ = try networksConfiguration()
+        guard jobs.map({ $0 >= 1 }) ?? true else { throw ValidationError("--jobs must be at least 1.") }
+    }
+
+    func run() throws {
+        switch training.precision {
+        case .float32: try study(Float.self)
+        case .float64: try study(Double.self)
+        }
+    }
+
+    private func study<Scalar: TensorScalar>(_: Scalar.Type) throws {
+        let configuration = try networksConfiguration()
+        let data = configuration.training.data
+        let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out))
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let jobs = self.jobs ?? cores
+        let runs = configuration.runs.count
+        if !quiet {
+            let t = configuration.training
+            print("Double descent in width: \(t.model), widths \(configuration.widths.map(String.init).joined(separator: ", ")), \(configuration.condition) on \(t.trainSize.map(String.init) ?? "all") \(t.dataset.displayName) images, \(t.steps) each, \(configuration.replicates) replicates: \(runs) runs, \(jobs) at a time")
+            print("Run directory: \(directory.path)")
+        }
+        let reporter = StudyReporter(totalStages: runs, quiet: quiet)
+        var study = DoubleDescentNetworksStudy<Scalar>(configuration: configuration, directory: directory) { seed in
+            try PreparedData<Scalar>(data, seed: seed, directory: training.dataDirectory)
+        }
+        study.jobs = jobs
+        try study.run { reporter.handle($0) }
+        let summaries = try DoubleDescentNetworksReport(directory: directory).build()
+        print("\n width  parameters  runs  train error (%)   test error (%)    corrupted test (%)  best test during training (%)")
+        for s in summaries {
+            func spread(_ value: Spread) -> String { value.count == 0 ? "-" : String(format: "%6.2f ± %5.2f", value.mean, value.standardDeviation) }
+            print(String(format: "%6d  %10d  %4d  ", s.width, s.parameters, s.runs)
+                + [spread(s.trainError), spread(s.testError), spread(s.corruptedTestError), spread(s.bestTestError)].joined(separator: "   "))
+        }
+        print("Report: \(directory.appendingPathComponent("index.html").path)")
+    }
+}
