@@ -69,6 +69,9 @@ public struct Trainer<Scalar: TensorScalar> {
     public var startIteration = 0
     /// More splits evaluated beside validation and test, by name ("test-corrupted": test images with corrupted labels).
     public var extraEvaluationSplits: [(name: String, images: LabeledImages<Scalar>)] = []
+    /// Save a checkpoint this often (in iterations) to resume from, keeping only the latest of these; nil: only
+    /// the configured checkpoints and the end. It changes no result, so it is not part of the configuration.
+    public var resumeCheckpointEvery: Int?
 
     public init(configuration: TrainingConfiguration, data: PreparedData<Scalar>, directory: URL?) throws {
         self.configuration = configuration
@@ -96,6 +99,9 @@ public struct Trainer<Scalar: TensorScalar> {
         let perEpoch = loader.batchesPerEpoch
         let total = configuration.steps.iterations(perEpoch: perEpoch)
         let evaluateEvery = max(1, configuration.evaluateEvery.iterations(perEpoch: perEpoch))
+        if let perDecade = configuration.evaluationsPerDecade, perDecade < 1 {
+            throw TrainingError.impossibleConfiguration("\(perDecade) evaluations per decade is too few; use at least 1")
+        }
         let logSpacedEvaluations = configuration.evaluationsPerDecade.map {
             Set(TrainingConfiguration.logSpacedIterations(perDecade: $0, through: total))
         }
@@ -116,6 +122,8 @@ public struct Trainer<Scalar: TensorScalar> {
             try optimizer.restore(state.optimizerState, parameters: state.parameters)
         }
         let resumedFrom = state.iteration
+        // The periodic checkpoint to delete when the next one is written (the one resumed from, if periodic).
+        var periodicCheckpoint: Int? = resumedFrom > startIteration && !checkpointIterations.contains(resumedFrom) ? resumedFrom : nil
         if state.iteration == startIteration {
             let evaluations = evaluate(state, iteration: state.iteration, perEpoch: perEpoch)
             records += evaluations
@@ -153,20 +161,26 @@ public struct Trainer<Scalar: TensorScalar> {
                 try appendRecords(evaluations)
             }
             fitted = fitIteration(in: evaluations) != nil
-            if checkpointIterations.contains(state.iteration) || (state.iteration == total && !fitted) {
+            let periodic = resumeCheckpointEvery.map { state.iteration % max(1, $0) == 0 } ?? false
+            if checkpointIterations.contains(state.iteration) || (state.iteration == total && !fitted) || (periodic && !fitted) {
                 state.optimizerState = optimizer.state
                 if let url = checkpointURL(iteration: state.iteration) { try state.write(to: url) }
+                if let previous = periodicCheckpoint, let url = checkpointURL(iteration: previous) { try? FileManager.default.removeItem(at: url) }
+                let kept = checkpointIterations.contains(state.iteration) || state.iteration == total
+                periodicCheckpoint = kept ? nil : state.iteration
             }
             progress(TrainingProgress(
                 iteration: state.iteration, totalIterations: total, iterationsPerEpoch: perEpoch,
                 trainingLoss: windowLoss / Double(windowCount), trainingAccuracy: windowAccuracy / Double(windowCount),
                 samplesPerSecond: Double((state.iteration - resumedFrom) * configuration.batchSize) / max(trainingSeconds, 1e-9),
                 evaluations: evaluations))
-            if !evaluations.isEmpty { (windowLoss, windowAccuracy, windowCount) = (0, 0, 0) }
+            // The progress line's mean restarts at each evaluation, and at least once an epoch.
+            if !evaluations.isEmpty || windowCount >= perEpoch { (windowLoss, windowAccuracy, windowCount) = (0, 0, 0) }
             if fitted { break }
         }
         state.optimizerState = optimizer.state
         if let url = finalCheckpointURL { try state.write(to: url) }
+        if let previous = periodicCheckpoint, let url = checkpointURL(iteration: previous) { try? FileManager.default.removeItem(at: url) }
 
         let validation = records.filter { $0.split == "validation" }
         let best = validation.min { $0.loss < $1.loss }

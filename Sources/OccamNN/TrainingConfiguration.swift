@@ -40,7 +40,7 @@ public struct TrainingConfiguration: Codable, Sendable, Hashable {
     /// evaluated, without augmentation or dropout, at every evaluation); nil: train for `steps`.
     public var stopAtTrainingAccuracy: Double?
 
-    /// Evaluate at log-spaced iterations, this many per decade (1, 2, 3, 4, 6, 8, 10, 13, ... for 8), and at
+    /// Evaluate at log-spaced iterations, this many per decade (1, 2, 3, 4, 6, 7, 10, 13, ... for 8), and at
     /// the end, instead of every `evaluateEvery`: a long run's curve stays detailed early and cheap late.
     /// nil: every `evaluateEvery`.
     public var evaluationsPerDecade: Int?

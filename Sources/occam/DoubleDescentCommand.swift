@@ -22,7 +22,7 @@ struct DoubleDescentFeaturesCommand: ParsableCommand {
             v_j ~ N(0, σ⁻² I), b_j ~ U[0, 2π) (--map fourier), or sqrt(2/N) max(0, ⟨v_j, x⟩) (--map relu), on pixels in \
             [0, 1]. The coefficients A minimize ‖φ(X) A - Y‖ for one-hot Y, and among the minimizers have the least \
             norm: they come from the SVD of φ(X), with singular values at or below --cutoff times the largest counted \
-            as zero (default: max(n, N) x machine epsilon, NumPy's lstsq). The cutoff decides how high the peak at \
+            as zero (default: max(n, N) x the machine epsilon of --precision, NumPy's lstsq). The cutoff decides how high the peak at \
             N = n gets, so it is recorded.
 
             Model-wise (default): n = --train-sizes 1000, N = --feature-counts 50 ... 10000 (17 values). \
@@ -33,13 +33,14 @@ struct DoubleDescentFeaturesCommand: ParsableCommand {
             command again skips finished points.
             """)
 
+    @Option(help: "Data set: \(DataSetName.allCases.map(\.rawValue).joined(separator: ", ")).") var dataset: DataSetName = .fashionMNIST
     @Option(help: "fourier or relu.") var map: RandomFeatureKind = .fourier
     @Option(help: "The bandwidth σ of the directions v ~ N(0, σ⁻² I).") var bandwidth = 5.0
     @Flag(help: "Sweep the training-set size at N = 1000 instead of the feature count at n = 1000.") var sampleWise = false
     @Option(help: "Training-set sizes n, comma-separated (default 1000; sample-wise 100,...,10000).") var trainSizes: String?
     @Option(help: "Feature counts N, comma-separated (default 50,...,10000; sample-wise 1000).") var featureCounts: String?
     @Option(help: "Feature draws per point.") var replicates = 3
-    @Option(help: "Relative SVD cutoff (default: max(n, N) x machine epsilon).") var cutoff: Double?
+    @Option(help: "Relative SVD cutoff (default: max(n, N) x the machine epsilon of --precision).") var cutoff: Double?
     @Option(help: "float64, or float32.") var precision: Precision = .float64
     @Option(help: "Seed of the training subsets and the feature draws.") var seed: UInt64 = 0
     @Option(help: "Directory holding the data sets (default: $OCCAM_DATA, then /usr/share/datasets).") var dataDir: String?
@@ -48,6 +49,7 @@ struct DoubleDescentFeaturesCommand: ParsableCommand {
 
     func featuresConfiguration() throws -> DoubleDescentFeaturesConfiguration {
         var c = DoubleDescentFeaturesConfiguration()
+        c.dataset = dataset
         c.map = map
         c.bandwidth = bandwidth
         if sampleWise {
@@ -56,10 +58,13 @@ struct DoubleDescentFeaturesCommand: ParsableCommand {
         }
         if let trainSizes { c.trainSizes = try parsePositiveIntegers(trainSizes, option: "--train-sizes", example: "1000") }
         if let featureCounts { c.featureCounts = try parsePositiveIntegers(featureCounts, option: "--feature-counts", example: "100,1000,10000") }
+        if sampleWise && c.featureCounts.count > 1 {
+            throw ValidationError("--sample-wise sweeps n at one feature count; give one --feature-counts value (or drop --sample-wise for a sweep over N).")
+        }
         c.replicates = replicates
         c.cutoff = cutoff
         c.seed = seed
-        try c.validate(trainCount: 60_000)
+        try c.validate(trainCount: dataset.count(.train))
         return c
     }
 

@@ -13,7 +13,7 @@ struct DoubleDescentNetworksCommand: ParsableCommand {
             For each of --widths (mlp: one hidden layer 784-H-10, Belkin's; mcnn: Nakkiran's 5-layer CNN with widths \
             k, 2k, 4k, 8k; resnet-20: the channel multiplier) and each of --replicates, a network trains for --steps on \
             a --train-size subset whose labels are, with probability --label-noise, replaced by a random wrong class \
-            (corrupt-incorrect). It is evaluated at --evaluations-per-decade log-spaced steps (1, 2, 3, 4, 6, 8, 10, \
+            (corrupt-incorrect). It is evaluated at --evaluations-per-decade log-spaced steps (1, 2, 3, 4, 6, 7, 10, \
             13, ... for 8) on the noisy training labels, the clean test labels and test labels corrupted the same way, \
             so long runs stay cheap and every width has its epoch-wise curve.
 
@@ -46,7 +46,7 @@ struct DoubleDescentNetworksCommand: ParsableCommand {
         var recipe = try training.configuration(
             steps: steps, evalEvery: "1ep", seed: seed, defaults: DoubleDescentNetworksConfiguration.defaultTraining)
         recipe.evaluationsPerDecade = evaluationsPerDecade
-        let widths = try training.widths.map(parseWidths) ?? DoubleDescentNetworksConfiguration.defaultWidths
+        let widths = try (training.widths.map(parseWidths) ?? DoubleDescentNetworksConfiguration.defaultWidths).sorted()
         recipe.widths = DoubleDescentNetworksConfiguration.defaultTraining.widths
         var c = DoubleDescentNetworksConfiguration(training: recipe, widths: widths)
         c.labelNoise = labelNoise

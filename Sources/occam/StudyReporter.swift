@@ -20,15 +20,22 @@ final class StudyReporter {
     private var lastPhase = ""
     private var lastFraction = 0.0
 
+    /// When the reporter was made: the clock of a concurrent study's ETA.
+    private let created = Date()
+
     init(totalStages: Int, quiet: Bool) { (self.totalStages, self.quiet) = (totalStages, quiet) }
 
     func handle(_ event: StudyEvent) {
         guard !quiet else { return }
         switch event {
         case let .stageStarted(name, detail):
+            let concurrent = !startTimes.isEmpty
             (stageName, stageStarted) = (name, Date())
             startTimes[name] = stageStarted
-            if !isTerminal { say("[\(finishedStages + 1)/\(totalStages)] \(name): \(detail)") }
+            // On a terminal the progress line names the stage; stages that overlap get a start line each.
+            if !isTerminal || concurrent {
+                say((isTerminal ? "\r\u{1B}[K" : "") + "[\(finishedStages + 1)/\(totalStages)] \(name): \(detail)")
+            }
         case .training(let progress):
             guard isTerminal, Date().timeIntervalSince(lastDraw) > 0.1 || progress.iteration == progress.totalIterations else { return }
             lastDraw = Date()
@@ -36,6 +43,17 @@ final class StudyReporter {
                 format: "[%d/%d] %@  step %d/%d  loss %.4f  acc %.2f%%  %.0f samples/s  study ETA %@",
                 finishedStages + 1, totalStages, stageName, progress.iteration, progress.totalIterations, progress.trainingLoss,
                 100 * progress.trainingAccuracy, progress.samplesPerSecond, formatDuration(eta(within: progress)))
+            print("\r\u{1B}[K" + line, terminator: "")
+            fflushStandardOutput()
+        case let .concurrentTraining(name, progress):
+            guard isTerminal, Date().timeIntervalSince(lastDraw) > 0.2 else { return }
+            lastDraw = Date()
+            // Stages overlap, so the ETA is the study's pace so far: wall time per stage finished.
+            let eta = trainedStages > 0
+                ? formatDuration(Date().timeIntervalSince(created) / Double(trainedStages) * Double(totalStages - finishedStages)) : "-"
+            let line = String(
+                format: "[%d/%d done, %d running] %@  step %d/%d  loss %.4f  acc %.2f%%  study ETA %@", finishedStages, totalStages,
+                startTimes.count, name, progress.iteration, progress.totalIterations, progress.trainingLoss, 100 * progress.trainingAccuracy, eta)
             print("\r\u{1B}[K" + line, terminator: "")
             fflushStandardOutput()
         case let .progress(phase, fraction):

@@ -9,7 +9,7 @@ import OccamNN
 /// Training length, evaluation interval and seed are each command's own options.
 struct TrainingOptions: ParsableArguments {
     @Option(help: "Model (see `occam models`; default lenet-300-100, mlp for randomize).") var model: String?
-    @Option(help: "Hidden widths of mlp, comma-separated (default 512).") var widths: String?
+    @Option(help: "Hidden widths of mlp, comma-separated (default 512); for double-descent networks, the widths to sweep.") var widths: String?
     @Option(help: "k of mcnn; the channel multiplier of resnet-20 (default 1).") var width: Int?
     @Option(help: "Data set: \(DataSetName.allCases.map(\.rawValue).joined(separator: ", ")) (default fashion-mnist).") var dataset: DataSetName?
     @Option(help: "Directory holding the data sets (default: $OCCAM_DATA, then /usr/share/datasets).") var dataDir: String?

@@ -22,7 +22,8 @@ public struct DoubleDescentFeaturesConfiguration: ExperimentConfiguration, Hasha
     public var featureCounts = Self.modelWiseFeatureCounts
     /// Feature draws per point; their predictions are also averaged (the ensemble).
     public var replicates = 3
-    /// The relative cutoff of the SVD; nil: max(n, N) times the machine epsilon (NumPy's lstsq default).
+    /// The relative cutoff of the SVD; nil: max(n, N) times the epsilon of the precision the study runs in
+    /// (NumPy's lstsq default).
     public var cutoff: Double?
     /// Fixes the training subsets (`seed`) and the feature draws (replicate r: stream "features" / r).
     public var seed: UInt64 = 0
@@ -34,7 +35,8 @@ public struct DoubleDescentFeaturesConfiguration: ExperimentConfiguration, Hasha
     /// 17 training-set sizes around N = 1,000.
     public static let sampleWiseTrainSizes = [100, 200, 300, 400, 500, 600, 700, 800, 900, 1_000, 1_100, 1_200, 1_500, 2_000, 3_000, 5_000, 10_000]
 
-    /// Whether the sweep is over N (model-wise) rather than over n (sample-wise).
+    /// Whether the sweep is over N (model-wise) rather than over n (sample-wise): the report's x axis. A grid
+    /// of several of both is model-wise, with one line per n.
     public var isModelWise: Bool { featureCounts.count > 1 || trainSizes.count == 1 }
 
     public var label: String { "\(map.rawValue)-\(isModelWise ? "model-wise" : "sample-wise")-\(dataset.rawValue)" }
@@ -42,11 +44,6 @@ public struct DoubleDescentFeaturesConfiguration: ExperimentConfiguration, Hasha
     /// Every (n, N) point, in the order they run: by n, then by N.
     public var points: [RandomFeaturePoint] {
         trainSizes.flatMap { n in featureCounts.map { RandomFeaturePoint(trainSize: n, featureCount: $0) } }
-    }
-
-    /// The relative SVD cutoff of a fit with n points and N features.
-    public func relativeCutoff(trainSize: Int, featureCount: Int) -> Double {
-        cutoff ?? Double(max(trainSize, featureCount)) * Double.ulpOfOne
     }
 
     public func validate(trainCount: Int) throws {

@@ -99,7 +99,8 @@ public struct DoubleDescentFeaturesStudy<Scalar: TensorScalar> {
         _ point: RandomFeaturePoint, points: LabeledImages<Scalar>, targets: Tensor<Scalar>, events: (StudyEvent) throws -> Void
     ) throws -> RandomFeaturePointRecord {
         let testTargets = Tensor<Scalar>.oneHot(test.labels, classes: test.classCount)
-        let cutoff = configuration.relativeCutoff(trainSize: point.trainSize, featureCount: point.featureCount)
+        let cutoff = configuration.cutoff.map { Scalar($0) }
+            ?? Tensor<Scalar>.defaultCutoff(rows: point.trainSize, columns: point.featureCount)
         var fits: [RandomFeatureFit] = []
         var predictionSum = Tensor<Scalar>(zeros: testTargets.shape)
         for replicate in 0..<configuration.replicates {
@@ -107,16 +108,17 @@ public struct DoubleDescentFeaturesStudy<Scalar: TensorScalar> {
             let clock = Date()
             let map = featureMap(replicate: replicate, featureCount: point.featureCount)
             let features = map.features(points.images)
-            let solution = try features.leastSquares(targets, cutoff: Scalar(cutoff))
+            let solution = try features.leastSquares(targets, cutoff: cutoff)
             let coefficients = solution.solution
             let trainPredictions = Tensor.matmul(features, coefficients)
             let testPredictions = map.predictions(test.images, coefficients: coefficients)
             predictionSum += testPredictions
             let singularValues = solution.singularValues.scalars.map(Double.init)
             fits.append(RandomFeatureFit(
-                replicate: replicate, testError: classificationError(testPredictions, labels: test.labels), trainError: classificationError(trainPredictions, labels: points.labels),
+                replicate: replicate, testError: classificationError(testPredictions, labels: test.labels),
+                trainError: classificationError(trainPredictions, labels: points.labels),
                 testSquaredLoss: squaredLoss(testPredictions, testTargets), trainSquaredLoss: squaredLoss(trainPredictions, targets),
-                coefficientNorm: Double(coefficients.norm()), rank: solution.rank, cutoff: cutoff,
+                coefficientNorm: Double(coefficients.norm()), rank: solution.rank, cutoff: Double(solution.cutoff),
                 largestSingularValue: singularValues.first ?? 0,
                 smallestKeptSingularValue: solution.rank > 0 ? singularValues[solution.rank - 1] : 0,
                 seconds: Date().timeIntervalSince(clock)))
@@ -126,7 +128,6 @@ public struct DoubleDescentFeaturesStudy<Scalar: TensorScalar> {
             point: point, precision: Scalar.precisionName, fits: fits, ensembleTestError: classificationError(ensemble, labels: test.labels),
             ensembleTestSquaredLoss: squaredLoss(ensemble, testTargets))
     }
-
 
     /// Mean over rows of the squared distance between prediction and target rows.
     private func squaredLoss(_ predictions: Tensor<Scalar>, _ targets: Tensor<Scalar>) -> Double {

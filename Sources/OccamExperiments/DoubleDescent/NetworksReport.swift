@@ -30,6 +30,18 @@ public struct NetworkWidthSummary: Codable, Sendable {
     public var bestTestError: Spread
 }
 
+/// summary.json of a width sweep: every width, and where the thresholds fall.
+public struct NetworkSweepSummary: Codable, Sendable {
+    public var widths: [NetworkWidthSummary]
+    /// The smallest width whose mean final training error is at most 10% (see
+    /// `DoubleDescentNetworksReport.interpolationThreshold`); nil: none within the budget.
+    public var widthFittingToTenPercent: Int?
+    /// The width (log-interpolated) with n x classes parameters; nil: outside the sweep.
+    public var widthWithSamplesTimesClassesParameters: Double?
+    /// The width of the highest mean final test error.
+    public var peakTestErrorWidth: Int?
+}
+
 /// Builds a width sweep's results from its run directories alone: runs.csv, networks.csv, curves.csv,
 /// summary.json, test-error.svg (model-wise), epoch-wise-test.svg and epoch-wise-train.svg, and index.html.
 public struct DoubleDescentNetworksReport {
@@ -65,9 +77,9 @@ public struct DoubleDescentNetworksReport {
             : try TrainingCheckpoint<Float>.read(from: url).parameters.scalarCount
     }
 
-    /// Per width, over its finished replicates.
+    /// Per width (ascending), over its finished replicates.
     func summaries(_ configuration: DoubleDescentNetworksConfiguration, records: [NetworkWidthRecord]) -> [NetworkWidthSummary] {
-        configuration.widths.compactMap { width in
+        configuration.widths.sorted().compactMap { width in
             let runs = records.filter { $0.run.width == width }
             guard let first = runs.first else { return nil }
             func spread(_ value: (NetworkWidthRecord) -> Double?) -> Spread { Spread(runs.compactMap(value).map { 100 * $0 }) }
@@ -129,13 +141,17 @@ public struct DoubleDescentNetworksReport {
                      formatted(100 * (1 - e.accuracy), digits: 2)]
                 }
             }).write(to: file("curves.csv"))
-        try ResultFiles.writeJSON(summaries, to: file("summary.json"))
+        let sweep = NetworkSweepSummary(
+            widths: summaries, widthFittingToTenPercent: Self.interpolationThreshold(summaries)?.width,
+            widthWithSamplesTimesClassesParameters: Self.width(atParameters: trainCount * classes, summaries),
+            peakTestErrorWidth: summaries.max { $0.testError.mean < $1.testError.mean }?.width)
+        try ResultFiles.writeJSON(sweep, to: file("summary.json"))
 
         var lines: [PlotVerticalLine] = []
-        if let threshold = Self.interpolationThreshold(summaries) {
-            lines.append(PlotVerticalLine(x: Double(threshold.width), label: "train error ≤ 10%"))
+        if let width = sweep.widthFittingToTenPercent {
+            lines.append(PlotVerticalLine(x: Double(width), label: "train error ≤ 10%"))
         }
-        if let width = Self.width(atParameters: trainCount * classes, summaries) {
+        if let width = sweep.widthWithSamplesTimesClassesParameters {
             lines.append(PlotVerticalLine(x: width, label: "parameters = n x classes"))
         }
         func series(_ name: String, dashed: Bool = false, _ value: (NetworkWidthSummary) -> Spread) -> PlotSeries {

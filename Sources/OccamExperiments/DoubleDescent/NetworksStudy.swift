@@ -24,8 +24,8 @@ public struct DoubleDescentNetworksStudy<Scalar: TensorScalar> {
     /// Trains every run not yet finished; returns their summaries in `configuration.runs` order.
     ///
     /// With `jobs` above 1, runs train concurrently (widest first, so the longest runs start early), events
-    /// arrive one at a time from the training threads, and per-step training events are not sent. BLAS runs
-    /// single-threaded throughout, and is restored afterwards.
+    /// arrive one at a time from the training threads, and training steps come as `.concurrentTraining`
+    /// events naming their run. BLAS runs single-threaded throughout, and is restored afterwards.
     @discardableResult
     public func run(events: (StudyEvent) throws -> Void = { _ in }) throws -> [TrainingSummary] {
         try configuration.validate()
@@ -34,6 +34,7 @@ public struct DoubleDescentNetworksStudy<Scalar: TensorScalar> {
             return configuration.condition.apply(to: try data(seed), seed: seed)
         }
         let runs = configuration.runs
+        // Widest first, so that the longest runs do not start last; among equal widths, replicate order.
         let order = runs.indices.sorted { (runs[$0].width, -$0) > (runs[$1].width, -$1) }
         let summaries = Mutex<[Int: TrainingSummary]>([:])
         let eventLock = NSLock()
@@ -53,12 +54,15 @@ public struct DoubleDescentNetworksStudy<Scalar: TensorScalar> {
                     directory: directory.appendingPathComponent(run.path))
                 trainer.extraEvaluationSplits = [("train", noisy.train)] + (corruptedTest.map { [("test-corrupted", $0)] } ?? [])
                 let perEpoch = trainer.configuration.iterationsPerEpoch(trainCount: noisy.train.count)
+                // An interrupted run resumes from its latest tenth.
+                trainer.resumeCheckpointEvery = max(1, trainer.configuration.steps.iterations(perEpoch: perEpoch) / 10)
                 let stage = TrainingStage(
                     name: run.name,
                     detail: "\(trainer.configuration.steps.iterations(perEpoch: perEpoch)) iterations (\(trainer.configuration.steps)) on \(noisy.train.count) images, \(configuration.condition)",
                     trainer: trainer)
                 let summary = try stage.run { event in
-                    if parallel, case .training = event { return }
+                    var event = event
+                    if parallel, case .training(let progress) = event { event = .concurrentTraining(name: run.name, progress: progress) }
                     try eventLock.withLock { try send(event) }
                 }.summary
                 summaries.withLock { $0[index] = summary }

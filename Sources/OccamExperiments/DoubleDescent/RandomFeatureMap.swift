@@ -11,8 +11,9 @@ public enum RandomFeatureKind: String, Codable, Sendable, CaseIterable {
 ///   ⟨φ(x), φ(y)⟩ tends to the Gaussian kernel exp(-‖x - y‖²/(2σ²)) (Rahimi and Recht).
 /// - `relu`: φ_j(x) = sqrt(2/N) max(0, ⟨v_j, x⟩), v_j ~ N(0, σ⁻² I): the arc-cosine kernel of degree 1.
 ///
-/// Feature j is drawn j-th from its streams, so the map with N features is the first N features of any
-/// larger map of the same seed: a sweep over N adds features rather than redrawing them.
+/// Direction and phase j are drawn j-th from their streams, so the map with N features has the first N
+/// directions and phases of any larger map of the same seed (its features differ only by the scale
+/// sqrt(2/N)): a sweep over N adds features rather than redrawing them.
 public struct RandomFeatureMap<Scalar: TensorScalar> {
     public var kind: RandomFeatureKind
     /// `[N, d]`: the directions v_j, one per row.

@@ -149,7 +149,6 @@ public struct KernelStudy<Scalar: TensorScalar> {
         }
     }
 
-
     static func describe(_ record: KernelFitRecord) -> String {
         String(format: "test error %.2f%%, train error %.2f%%, residual %.1e, RKHS norm %.1f", 100 * record.testError,
                100 * record.trainError, record.residualRelative, record.rkhsNorm)

@@ -197,7 +197,9 @@ public struct LinePlot: Sendable {
             for point in drawableRuns(line.points).joined() {
                 let p = position(point.x, point.y)
                 if let error = point.error, error > 0, error.isFinite {
-                    let low = position(point.x, point.y - error).y, high = position(point.x, point.y + error).y
+                    // On a log axis a bar reaching zero or below is cut at the bottom of the frame.
+                    let bottom = y.scale == .logarithmic ? Swift.max(point.y - error, yDomain.lowerBound) : point.y - error
+                    let low = position(point.x, bottom).y, high = position(point.x, point.y + error).y
                     out += "<path d=\"M\(n(p.x)) \(n(low))V\(n(high))M\(n(p.x - 4)) \(n(low))h8M\(n(p.x - 4)) \(n(high))h8\" stroke=\"\(color)\" stroke-width=\"1.3\"/>\n"
                 }
                 if line.markers { out += "<circle cx=\"\(n(p.x))\" cy=\"\(n(p.y))\" r=\"3.2\" fill=\"\(color)\"/>\n" }
