@@ -122,8 +122,11 @@ public struct Trainer<Scalar: TensorScalar> {
             try optimizer.restore(state.optimizerState, parameters: state.parameters)
         }
         let resumedFrom = state.iteration
-        // The periodic checkpoint to delete when the next one is written (the one resumed from, if periodic).
-        var periodicCheckpoint: Int? = resumedFrom > startIteration && !checkpointIterations.contains(resumedFrom) ? resumedFrom : nil
+        // The periodic checkpoint to delete when the next one is written (the one resumed from, if periodic:
+        // neither configured nor the end).
+        let resumedFromPeriodic = resumeCheckpointEvery != nil && resumedFrom > startIteration && resumedFrom < total
+            && !checkpointIterations.contains(resumedFrom)
+        var periodicCheckpoint: Int? = resumedFromPeriodic ? resumedFrom : nil
         if state.iteration == startIteration {
             let evaluations = evaluate(state, iteration: state.iteration, perEpoch: perEpoch)
             records += evaluations
