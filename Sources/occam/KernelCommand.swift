@@ -69,9 +69,7 @@ struct KernelCommand: ParsableCommand {
 
     private func study<Scalar: TensorScalar>(_: Scalar.Type) throws {
         let configuration = try kernelConfiguration()
-        let dataDirectory = dataDir.map { URL(fileURLWithPath: $0) }
-        let train: LabeledImages<Scalar> = try loadDataSet(configuration.dataset, split: .train, directory: dataDirectory)
-        let test: LabeledImages<Scalar> = try loadDataSet(configuration.dataset, split: .test, directory: dataDirectory)
+        let (train, test): (LabeledImages<Scalar>, LabeledImages<Scalar>) = try loadTrainingAndTestSets(configuration.dataset, dataDir: dataDir)
         try configuration.validate(trainCount: train.count)
         let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out))
         if !quiet {
