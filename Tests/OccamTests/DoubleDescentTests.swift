@@ -331,7 +331,7 @@ struct DoubleDescentTests {
         // mlp 6-H-3: 6H + H + 3H + 3 parameters.
         #expect(summaries.map(\.parameters) == [2, 16, 64].map { 10 * $0 + 3 })
         let sweep = try RunStore.readJSON(NetworkSweepSummary.self, from: directory.appendingPathComponent("summary.json"))
-        #expect(sweep.widths.map(\.width) == [2, 16, 64] && sweep.peakTestErrorWidth != nil)
+        #expect(sweep.widths.map(\.width) == [2, 16, 64])
         #expect(sweep.widthFittingToTenPercent == DoubleDescentNetworksReport.interpolationThreshold(summaries)?.width)
         for name in ["runs.csv", "networks.csv", "curves.csv", "summary.json", "test-error.svg", "epoch-wise-test.svg", "epoch-wise-train.svg", "index.html"] {
             #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path), "\(name)")
@@ -356,6 +356,10 @@ struct DoubleDescentTests {
         let sweep = [summary(4, parameters: 1_000, train: 40), summary(16, parameters: 4_000, train: 12), summary(64, parameters: 16_000, train: 3),
                      summary(256, parameters: 64_000, train: 0)]
         #expect(DoubleDescentNetworksReport.interpolationThreshold(sweep)?.width == 64)
+        #expect(DoubleDescentNetworksReport.classicalMinimumAndPeak(sweep) == nil)  // every test error is 20%: no U
+        var u = sweep
+        u[0].testError = Spread([50]); u[1].testError = Spread([25]); u[2].testError = Spread([31]); u[3].testError = Spread([22])
+        #expect(DoubleDescentNetworksReport.classicalMinimumAndPeak(u).map { [$0.minimum.width, $0.peak.width] } == [16, 64])
         // 8,000 parameters lie halfway (in logs) between widths 16 and 64: width 32.
         #expect(abs(DoubleDescentNetworksReport.width(atParameters: 8_000, sweep)! - 32) < 1e-9)
         #expect(DoubleDescentNetworksReport.width(atParameters: 100_000, sweep) == nil)

@@ -38,8 +38,11 @@ public struct NetworkSweepSummary: Codable, Sendable {
     public var widthFittingToTenPercent: Int?
     /// The width (log-interpolated) with n x classes parameters; nil: outside the sweep.
     public var widthWithSamplesTimesClassesParameters: Double?
-    /// The width of the highest mean final test error.
-    public var peakTestErrorWidth: Int?
+    /// The width of the lowest mean final test error among widths narrower than `widthFittingToTenPercent`
+    /// (the bottom of the classical U), and of the highest among the widths past it (the peak); nil when the
+    /// sweep has no such widths.
+    public var classicalMinimumWidth: Int?
+    public var peakWidth: Int?
 }
 
 /// Builds a width sweep's results from its run directories alone: runs.csv, networks.csv, curves.csv,
@@ -95,6 +98,18 @@ public struct DoubleDescentNetworksReport {
         summaries.sorted { $0.width < $1.width }.first { $0.trainError.mean <= 10 }
     }
 
+    /// The bottom of the classical U (the lowest test error among widths narrower than the interpolation
+    /// threshold) and the highest test error among the widths past that bottom; nil when none is higher.
+    static func classicalMinimumAndPeak(_ summaries: [NetworkWidthSummary]) -> (minimum: NetworkWidthSummary, peak: NetworkWidthSummary)? {
+        guard let threshold = interpolationThreshold(summaries) else { return nil }
+        let sorted = summaries.sorted { $0.width < $1.width }
+        guard let minimum = sorted.filter({ $0.width < threshold.width }).min(by: { $0.testError.mean < $1.testError.mean }),
+            let peak = sorted.filter({ $0.width > minimum.width }).max(by: { $0.testError.mean < $1.testError.mean }),
+            peak.testError.mean > minimum.testError.mean
+        else { return nil }
+        return (minimum, peak)
+    }
+
     /// The width (log-interpolated between swept widths) at which the parameter count reaches `target`.
     static func width(atParameters target: Int, _ summaries: [NetworkWidthSummary]) -> Double? {
         let sorted = summaries.sorted { $0.width < $1.width }
@@ -144,7 +159,7 @@ public struct DoubleDescentNetworksReport {
         let sweep = NetworkSweepSummary(
             widths: summaries, widthFittingToTenPercent: Self.interpolationThreshold(summaries)?.width,
             widthWithSamplesTimesClassesParameters: Self.width(atParameters: trainCount * classes, summaries),
-            peakTestErrorWidth: summaries.max { $0.testError.mean < $1.testError.mean }?.width)
+            classicalMinimumWidth: Self.classicalMinimumAndPeak(summaries)?.minimum.width, peakWidth: Self.classicalMinimumAndPeak(summaries)?.peak.width)
         try ResultFiles.writeJSON(sweep, to: file("summary.json"))
 
         var lines: [PlotVerticalLine] = []
@@ -199,9 +214,12 @@ public struct DoubleDescentNetworksReport {
         let model = t.model == "mlp" ? "one-hidden-layer MLP 784-H-10 (width H)" : t.model == "mcnn" ? "5-layer CNN with widths k, 2k, 4k, 8k (width k)" : "\(t.model) (width multiplier)"
         let optimizer = "\(t.optimizer.kind.rawValue) at lr \(t.optimizer.learningRate) (\(t.schedule == .constant ? "constant" : "scheduled"))"
         var findings: [String] = []
-        if let peak = summaries.max(by: { $0.testError.mean < $1.testError.mean }), let first = summaries.first, let last = summaries.last {
-            findings.append(String(format: "Final test error: %.1f%% at width %d, highest %.1f%% at width %d, %.1f%% at width %d.",
-                                   first.testError.mean, first.width, peak.testError.mean, peak.width, last.testError.mean, last.width))
+        if let (minimum, peak) = Self.classicalMinimumAndPeak(summaries), let last = summaries.last {
+            findings.append(String(format: "Final test error: lowest %.1f%% at width %d before the threshold, highest %.1f%% at width %d past that, %.1f%% at width %d.",
+                                   minimum.testError.mean, minimum.width, peak.testError.mean, peak.width, last.testError.mean, last.width))
+        } else if let first = summaries.first, let last = summaries.last {
+            findings.append(String(format: "Final test error: %.1f%% at width %d, %.1f%% at width %d.", first.testError.mean, first.width,
+                                   last.testError.mean, last.width))
         }
         if let threshold = Self.interpolationThreshold(summaries) {
             findings.append(String(format: "Training error first falls to 10%% or less at width %d (%.1f%%; %d parameters).",
