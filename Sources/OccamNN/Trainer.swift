@@ -122,11 +122,11 @@ public struct Trainer<Scalar: TensorScalar> {
             try optimizer.restore(state.optimizerState, parameters: state.parameters)
         }
         let resumedFrom = state.iteration
-        // The periodic checkpoint to delete when the next one is written (the one resumed from, if periodic:
-        // neither configured nor the end).
-        let resumedFromPeriodic = resumeCheckpointEvery != nil && resumedFrom > startIteration && resumedFrom < total
-            && !checkpointIterations.contains(resumedFrom)
-        var periodicCheckpoint: Int? = resumedFromPeriodic ? resumedFrom : nil
+        // A resume checkpoint is deleted once a later one is written, unless it is a configured one or the end.
+        let isOnlyForResuming = { (iteration: Int) in !checkpointIterations.contains(iteration) && iteration != total }
+        // The resume checkpoint to delete when the next one is written (the one resumed from, if it is one).
+        var periodicCheckpoint: Int? =
+            resumeCheckpointEvery != nil && resumedFrom > startIteration && isOnlyForResuming(resumedFrom) ? resumedFrom : nil
         if state.iteration == startIteration {
             let evaluations = evaluate(state, iteration: state.iteration, perEpoch: perEpoch)
             records += evaluations
@@ -169,8 +169,7 @@ public struct Trainer<Scalar: TensorScalar> {
                 state.optimizerState = optimizer.state
                 if let url = checkpointURL(iteration: state.iteration) { try state.write(to: url) }
                 if let previous = periodicCheckpoint, let url = checkpointURL(iteration: previous) { try? FileManager.default.removeItem(at: url) }
-                let kept = checkpointIterations.contains(state.iteration) || state.iteration == total
-                periodicCheckpoint = kept ? nil : state.iteration
+                periodicCheckpoint = isOnlyForResuming(state.iteration) ? state.iteration : nil
             }
             progress(TrainingProgress(
                 iteration: state.iteration, totalIterations: total, iterationsPerEpoch: perEpoch,

@@ -156,10 +156,11 @@ public struct DoubleDescentNetworksReport {
                      formatted(100 * (1 - e.accuracy), digits: 2)]
                 }
             }).write(to: file("curves.csv"))
+        let threshold = Self.interpolationThreshold(summaries), bounds = Self.classicalMinimumAndPeak(summaries)
         let sweep = NetworkSweepSummary(
-            widths: summaries, widthFittingToTenPercent: Self.interpolationThreshold(summaries)?.width,
+            widths: summaries, widthFittingToTenPercent: threshold?.width,
             widthWithSamplesTimesClassesParameters: Self.width(atParameters: trainCount * classes, summaries),
-            classicalMinimumWidth: Self.classicalMinimumAndPeak(summaries)?.minimum.width, peakWidth: Self.classicalMinimumAndPeak(summaries)?.peak.width)
+            classicalMinimumWidth: bounds?.minimum.width, peakWidth: bounds?.peak.width)
         try ResultFiles.writeJSON(sweep, to: file("summary.json"))
 
         var lines: [PlotVerticalLine] = []
@@ -186,7 +187,7 @@ public struct DoubleDescentNetworksReport {
                 series: curveWidths(configuration).compactMap { width in meanCurve(records.filter { $0.run.width == width }, split: split, width: width) }
             ).write(to: file("epoch-wise-\(split).svg"))
         }
-        try report(configuration, summaries: summaries, table: table).write(in: directory)
+        try report(configuration, summaries: summaries, threshold: threshold, bounds: bounds, table: table).write(in: directory)
         return summaries
     }
 
@@ -209,19 +210,22 @@ public struct DoubleDescentNetworksReport {
         return PlotSeries("width \(width)", points: points, markers: false)
     }
 
-    private func report(_ configuration: DoubleDescentNetworksConfiguration, summaries: [NetworkWidthSummary], table: CSVTable) throws -> HTMLReport {
+    private func report(
+        _ configuration: DoubleDescentNetworksConfiguration, summaries: [NetworkWidthSummary], threshold: NetworkWidthSummary?,
+        bounds: (minimum: NetworkWidthSummary, peak: NetworkWidthSummary)?, table: CSVTable
+    ) throws -> HTMLReport {
         let t = configuration.training
         let model = t.model == "mlp" ? "one-hidden-layer MLP 784-H-10 (width H)" : t.model == "mcnn" ? "5-layer CNN with widths k, 2k, 4k, 8k (width k)" : "\(t.model) (width multiplier)"
         let optimizer = "\(t.optimizer.kind.rawValue) at lr \(t.optimizer.learningRate) (\(t.schedule == .constant ? "constant" : "scheduled"))"
         var findings: [String] = []
-        if let (minimum, peak) = Self.classicalMinimumAndPeak(summaries), let last = summaries.last {
+        if let (minimum, peak) = bounds, let last = summaries.last {
             findings.append(String(format: "Final test error: lowest %.1f%% at width %d before the threshold, highest %.1f%% at width %d past that, %.1f%% at width %d.",
                                    minimum.testError.mean, minimum.width, peak.testError.mean, peak.width, last.testError.mean, last.width))
         } else if let first = summaries.first, let last = summaries.last {
             findings.append(String(format: "Final test error: %.1f%% at width %d, %.1f%% at width %d.", first.testError.mean, first.width,
                                    last.testError.mean, last.width))
         }
-        if let threshold = Self.interpolationThreshold(summaries) {
+        if let threshold {
             findings.append(String(format: "Training error first falls to 10%% or less at width %d (%.1f%%; %d parameters).",
                                    threshold.width, threshold.trainError.mean, threshold.parameters))
         } else if !summaries.isEmpty {

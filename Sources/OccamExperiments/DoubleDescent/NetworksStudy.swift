@@ -53,12 +53,12 @@ public struct DoubleDescentNetworksStudy<Scalar: TensorScalar> {
                     configuration: configuration.training(width: run.width, replicate: run.replicate), data: noisy,
                     directory: directory.appendingPathComponent(run.path))
                 trainer.extraEvaluationSplits = [("train", noisy.train)] + (corruptedTest.map { [("test-corrupted", $0)] } ?? [])
-                let perEpoch = trainer.configuration.iterationsPerEpoch(trainCount: noisy.train.count)
+                let steps = trainer.configuration.steps
+                let total = steps.iterations(perEpoch: trainer.configuration.iterationsPerEpoch(trainCount: noisy.train.count))
                 // An interrupted run resumes from its latest tenth.
-                trainer.resumeCheckpointEvery = max(1, trainer.configuration.steps.iterations(perEpoch: perEpoch) / 10)
+                trainer.resumeCheckpointEvery = max(1, total / 10)
                 let stage = TrainingStage(
-                    name: run.name,
-                    detail: "\(trainer.configuration.steps.iterations(perEpoch: perEpoch)) iterations (\(trainer.configuration.steps)) on \(noisy.train.count) images, \(configuration.condition)",
+                    name: run.name, detail: "\(total) iterations (\(steps)) on \(noisy.train.count) images, \(configuration.condition)",
                     trainer: trainer)
                 let summary = try stage.run { event in
                     var event = event
