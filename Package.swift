@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "OccamAutograd", targets: ["OccamAutograd"]),
         .library(name: "OccamData", targets: ["OccamData"]),
         .library(name: "OccamNN", targets: ["OccamNN"]),
+        .library(name: "OccamAnalysis", targets: ["OccamAnalysis"]),
         .library(name: "OccamExperiments", targets: ["OccamExperiments"]),
     ],
     dependencies: [
@@ -36,12 +37,15 @@ let package = Package(
             name: "OccamNN", dependencies: ["OccamTensor", "OccamAutograd", "OccamData"],
             swiftSettings: crossModuleOptimization),
         .target(
-            name: "OccamExperiments", dependencies: ["OccamTensor", "OccamAutograd", "OccamData", "OccamNN"],
+            name: "OccamAnalysis", dependencies: ["OccamTensor", "OccamAutograd", "OccamNN"],
+            swiftSettings: crossModuleOptimization),
+        .target(
+            name: "OccamExperiments", dependencies: ["OccamTensor", "OccamAutograd", "OccamData", "OccamNN", "OccamAnalysis"],
             swiftSettings: crossModuleOptimization),
         .executableTarget(
             name: "occam",
             dependencies: [
-                "OccamExperiments", "OccamNN", "OccamData", "OccamTensor", "COpenBLAS",
+                "OccamExperiments", "OccamAnalysis", "OccamNN", "OccamData", "OccamTensor", "COpenBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -52,7 +56,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OccamTests",
-            dependencies: ["OccamTensor", "OccamAutograd", "OccamData", "OccamNN", "OccamExperiments"],
+            dependencies: ["OccamTensor", "OccamAutograd", "OccamData", "OccamNN", "OccamAnalysis", "OccamExperiments"],
             exclude: ["Support"]
         ),
     ],

@@ -130,6 +130,27 @@ public func vectorJacobianProduct<Scalar>(
     }
 }
 
+/// The Jacobian-vector product J v of an already recorded `output` with respect to `inputs` (leaves that
+/// require gradients) along `direction` (one tensor per input, of its shape), by the double-VJP trick below.
+/// - Returns: J v, of `output`'s shape (zeros where `output` does not depend on `inputs`).
+public func jacobianVectorProduct<Scalar>(
+    of output: Variable<Scalar>, wrt inputs: [Variable<Scalar>], along direction: [Tensor<Scalar>]
+) -> Tensor<Scalar> {
+    precondition(direction.count == inputs.count, "jacobianVectorProduct: \(direction.count) directions for \(inputs.count) inputs")
+    return withGradients {
+        let cotangent = Variable(Tensor<Scalar>(zeros: output.shape), requiresGradient: true)
+        let pulled = gradient(of: output, wrt: inputs, seed: cotangent, createGraph: true)
+        var inner: Variable<Scalar>?
+        for (g, v) in zip(pulled, direction) {
+            precondition(g.shape == v.shape, "jacobianVectorProduct: direction \(v.shape) for an input of shape \(g.shape)")
+            let term = (g * Variable(v)).sum()
+            inner = inner.map { $0 + term } ?? term
+        }
+        guard let inner, inner.requiresGradient else { return Tensor(zeros: output.shape) }
+        return gradient(of: inner, wrt: [cotangent])[0].value
+    }
+}
+
 /// The Jacobian-vector product J v of `f` at `point` along `direction` (one tensor per input), computed
 /// exactly by the double-VJP trick: g(u) = Jᵀu is linear in u, so J v is the gradient of <g(u), v> in u.
 /// - Returns: f's value and J v, of f's output shape.

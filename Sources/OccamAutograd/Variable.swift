@@ -66,6 +66,6 @@ public func withoutGradients<R>(_ body: () throws -> R) rethrows -> R {
 }
 
 /// Runs `body` with recording on, even inside `withoutGradients`.
-func withGradients<R>(_ body: () throws -> R) rethrows -> R {
+public func withGradients<R>(_ body: () throws -> R) rethrows -> R {
     try GradientRecording.$isEnabled.withValue(true) { try body() }
 }

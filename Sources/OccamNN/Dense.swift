@@ -21,7 +21,9 @@ public struct Dense<Scalar: TensorScalar>: Layer {
     public func callAsFunction(_ input: Variable<Scalar>, prefix: String, context: inout ForwardContext<Scalar>) -> Variable<Scalar> {
         precondition(input.rank == 2 && input.shape[1] == inputs, "Dense \(prefix): input \(input.shape) is not [N, \(inputs)]")
         let product = Variable.matmul(input, context.parameter(prefix, "weight"), transposeB: true)
-        return hasBias ? product + context.parameter(prefix, "bias") : product
+        let output = hasBias ? product + context.parameter(prefix, "bias") : product
+        context.layerRecorder?.record(prefix, .dense, input: input, output: output)
+        return output
     }
 }
 
@@ -52,9 +54,12 @@ public struct Convolution2D<Scalar: TensorScalar>: Layer {
     }
 
     public func callAsFunction(_ input: Variable<Scalar>, prefix: String, context: inout ForwardContext<Scalar>) -> Variable<Scalar> {
-        Variable.convolution2D(
+        let output = Variable.convolution2D(
             input, weight: context.parameter(prefix, "weight"),
             bias: hasBias ? context.parameter(prefix, "bias") : nil, stride: stride, padding: padding)
+        context.layerRecorder?.record(
+            prefix, .convolution(kernelSize: kernelSize, stride: stride, padding: padding), input: input, output: output)
+        return output
     }
 
     /// The output's height or width for an input extent.

@@ -13,6 +13,8 @@ public struct ForwardContext<Scalar: TensorScalar> {
     public var isTraining: Bool
     /// Draws dropout masks.
     public var random: RandomGenerator
+    /// Records dense and convolution layers' inputs and outputs when set (per-sample gradients).
+    public var layerRecorder: LayerRecorder<Scalar>?
 
     public init(
         parameters: [String: Variable<Scalar>], buffers: ParameterSet<Scalar> = ParameterSet(), isTraining: Bool,

@@ -1,0 +1,117 @@
+import OccamTensor
+
+/// Eigenpairs at both ends of a symmetric operator's spectrum, from Lanczos with full re-orthogonalization.
+public struct ExtremeEigenpairs: Sendable {
+    /// One Ritz pair: the eigenvalue estimate, its unit eigenvector `[dimension]`, and the residual norm
+    /// ‖A x - θ x‖ (Lanczos's own estimate |β_m y_m|, equal to it in exact arithmetic).
+    public struct Pair: Sendable {
+        public var value: Double
+        public var vector: [Double]
+        public var residual: Double
+    }
+
+    /// The largest eigenvalues, descending.
+    public var largest: [Pair]
+    /// The smallest (most negative) eigenvalues, ascending.
+    public var smallest: [Pair]
+    /// Lanczos steps taken (one operator product each).
+    public var iterations: Int
+    /// Whether every wanted pair met the tolerance (or the Krylov space became invariant: exact).
+    public var converged: Bool
+}
+
+/// Lanczos iteration with full re-orthogonalization (without it, lost orthogonality makes copies of
+/// converged eigenvalues: "ghosts").
+public enum Lanczos {
+    /// The `largest` largest and `smallest` smallest eigenpairs of `op`.
+    ///
+    /// Iterates until each wanted Ritz pair's residual is at most `tolerance` times the largest |Ritz value|
+    /// (checked every few steps), the Krylov space is invariant, or `maxIterations` steps (at most the
+    /// dimension) are taken. Memory: one stored vector per step.
+    /// - Parameters:
+    ///   - seed: draws the starting vector.
+    ///   - progress: called after each step with (steps, the largest residual among the wanted pairs, or nil
+    ///     before the first check).
+    /// - Throws: `LinearAlgebraError` if LAPACK fails on the tridiagonal matrix.
+    public static func extremeEigenpairs(
+        of op: some SymmetricOperator, largest: Int, smallest: Int = 0, tolerance: Double = 1e-6,
+        maxIterations: Int? = nil, seed: UInt64 = 0, progress: (Int, Double?) -> Void = { _, _ in }
+    ) throws -> ExtremeEigenpairs {
+        let n = op.dimension
+        precondition(largest >= 0 && smallest >= 0 && largest + smallest >= 1, "Lanczos: asked for \(largest) + \(smallest) eigenpairs")
+        let wanted = min(largest + smallest, n)
+        let limit = min(n, maxIterations ?? max(300, 4 * wanted))
+        var random = RandomGenerator(seed: seed).stream("lanczos start")
+        var q = (0..<n).map { _ in random.nextNormal() }
+        q = scaled(q, by: 1 / norm(q))
+
+        var basis: [[Double]] = []
+        var alphas: [Double] = [], betas: [Double] = []
+        var result: (values: [Double], vectors: Tensor<Double>, residuals: [Double])?
+        var converged = false
+        while basis.count < limit {
+            basis.append(q)
+            var w = op.apply(q)
+            let alpha = dot(q, w)
+            alphas.append(alpha)
+            orthogonalize(&w, against: basis)
+            let beta = norm(w)
+            let steps = basis.count
+            let invariant = beta <= 1e-12 * max(alphas.map(abs).max() ?? 0, betas.max() ?? 0, 1e-300)
+            if steps >= wanted && (invariant || steps == limit || steps % 5 == 0 || steps == wanted) {
+                let ritz = try ritzPairs(alphas: alphas, betas: betas, lastBeta: invariant ? 0 : beta)
+                let scale = ritz.values.map(abs).max() ?? 0
+                let chosen = wantedIndices(count: steps, largest: largest, smallest: smallest)
+                let worst = chosen.map { ritz.residuals[$0] }.max() ?? 0
+                result = ritz
+                progress(steps, worst)
+                if invariant || worst <= tolerance * scale {
+                    converged = true
+                    break
+                }
+            } else {
+                progress(steps, nil)
+            }
+            if invariant { break }
+            betas.append(beta)
+            q = scaled(w, by: 1 / beta)
+        }
+        guard let result else { preconditionFailure("Lanczos: no Ritz values computed") }
+        let steps = basis.count
+        func pair(_ index: Int) -> ExtremeEigenpairs.Pair {
+            var vector = [Double](repeating: 0, count: n)
+            for (j, q) in basis.enumerated() { addScaled(q, result.vectors[j, index], to: &vector) }
+            return ExtremeEigenpairs.Pair(value: result.values[index], vector: vector, residual: result.residuals[index])
+        }
+        // Ritz values ascend; in a space smaller than largest + smallest the two ends share pairs.
+        let top = (0..<min(largest, steps)).map { steps - 1 - $0 }
+        let bottom = Array(0..<min(smallest, steps))
+        return ExtremeEigenpairs(
+            largest: top.map(pair), smallest: bottom.map(pair), iterations: steps, converged: converged)
+    }
+
+    /// Indices (into ascending Ritz values) of the wanted pairs.
+    private static func wantedIndices(count: Int, largest: Int, smallest: Int) -> [Int] {
+        Array(Set((0..<min(smallest, count)).map { $0 } + (0..<min(largest, count)).map { count - 1 - $0 }))
+    }
+
+    /// The eigendecomposition of the tridiagonal matrix T (diagonal `alphas`, off-diagonal `betas`), with
+    /// each Ritz pair's residual |lastBeta · y_last|. Values ascend; `vectors[j, i]` is component j of pair i.
+    static func ritzPairs(alphas: [Double], betas: [Double], lastBeta: Double) throws
+        -> (values: [Double], vectors: Tensor<Double>, residuals: [Double])
+    {
+        let m = alphas.count
+        var t = Tensor<Double>(zeros: [m, m])
+        for i in 0..<m {
+            t[i, i] = alphas[i]
+            if i + 1 < m {
+                t[i, i + 1] = betas[i]
+                t[i + 1, i] = betas[i]
+            }
+        }
+        let decomposition = try t.symmetricEigendecomposition()
+        let values = decomposition.values.scalars
+        let residuals = (0..<m).map { abs(lastBeta * decomposition.vectors[m - 1, $0]) }
+        return (values, decomposition.vectors, residuals)
+    }
+}
