@@ -46,15 +46,20 @@ public enum RunStore {
         return "\(Configuration.experimentName)-\(configuration.label)-\(hash(try canonicalJSON(stored)))"
     }
 
-    /// The run directory of `configuration` under `root`, created with its config.json if new.
+    /// The run directory of `configuration` under `root`, created with its config.json if new, and locked for
+    /// the rest of this process's life (`RunDirectoryLock`).
     ///
     /// - Throws: `RunStoreError.foreignDirectory` when the directory holds another configuration's
-    ///   config.json (a hash collision or a hand-edited file), and file-system errors.
+    ///   config.json (a hash collision or a hand-edited file), `RunDirectoryLockError.held` when another
+    ///   process is writing the run, and `ResultFileError`.
     public static func open<Configuration: ExperimentConfiguration>(
         _ configuration: Configuration, precision: String, under root: URL
     ) throws -> URL {
         let directory = root.appendingPathComponent(try directoryName(for: configuration, precision: precision))
         let url = directory.appendingPathComponent("config.json")
+        // One process at a time writes a run (held until this process ends).
+        try ResultFiles.prepareDirectory(directory)
+        try RunDirectoryLock.holdForProcess(directory)
         if FileManager.default.fileExists(atPath: url.path) {
             let existing = try readConfiguration(Configuration.self, in: directory)
             guard existing.configuration == configuration, existing.precision == precision else {

@@ -1,4 +1,5 @@
 import Foundation
+import OccamData
 import OccamNN
 import OccamTensor
 
@@ -24,7 +25,7 @@ struct TrainingStage<Scalar: TensorScalar> {
             return (summary, try TrainingCheckpoint<Scalar>.read(from: finalURL), false)
         }
         try events(.stageStarted(name: name, detail: detail))
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try ResultFiles.prepareDirectory(directory)
         let result = try trainer.run { try? events(.training($0)) }
         try events(.stageFinished(name: name, result: Self.describe(result.summary), skipped: false))
         return (result.summary, result.checkpoint, true)
@@ -32,6 +33,9 @@ struct TrainingStage<Scalar: TensorScalar> {
 
     static func describe(_ summary: TrainingSummary) -> String {
         func percent(_ value: Double?) -> String { value.map { String(format: "%.2f%%", 100 * $0) } ?? "-" }
+        if let divergence = summary.divergence {
+            return "diverged: loss \(divergence.loss) at iteration \(divergence.iteration) (learning rate \(divergence.learningRate))"
+        }
         if summary.earlyStoppingIteration == nil {
             let fit = summary.fitIteration.map { "fit the training set at \($0)it" } ?? "trained \(summary.iterations)it"
             return "\(fit), test accuracy \(percent(summary.finalTest?.accuracy))"

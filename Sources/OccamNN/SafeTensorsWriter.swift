@@ -1,4 +1,5 @@
 import Foundation
+import OccamData
 import OccamTensor
 
 extension SafeTensorsFile {
@@ -10,7 +11,7 @@ extension SafeTensorsFile {
     public func write(to url: URL) throws {
         let bytes = serialized()
         let directory = url.deletingLastPathComponent()
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+        let temporary = ResultFiles.temporaryURL(for: url)
         func failure(_ what: String) -> CheckpointError {
             .unwritable(url, reason: "\(what): \(String(cString: strerror(errno)))")
         }
@@ -38,6 +39,7 @@ extension SafeTensorsFile {
         guard close(descriptor) == 0 else { throw failure("close failed") }
         guard rename(temporary.path, url.path) == 0 else { throw failure("cannot rename the temporary file") }
         renamed = true
+        ResultFiles.synchronizeDirectory(of: url)
     }
 
     /// The file's bytes: header length, header JSON, tensor data.

@@ -30,6 +30,38 @@ public struct TrainingSummary: Codable, Sendable {
     public var wallSeconds: Double
     /// The iteration this session started from (non-zero when resumed, or when started from rewound weights).
     public var resumedFrom: Int
+    /// Set when the loss (or an evaluation's loss) became NaN or infinite: the run stopped there.
+    public var divergence: Divergence?
+}
+
+/// Where and how a run diverged: its loss became NaN or infinite.
+public struct Divergence: Codable, Sendable, Equatable {
+    /// The iteration whose parameters gave the non-finite loss.
+    public var iteration: Int
+    /// "nan", "inf" or "-inf" (JSON has no such numbers).
+    public var loss: String
+    /// Where the loss was measured: "training batch" or the evaluated split ("validation", "test").
+    public var measuredOn: String
+    /// The learning rate of the step that led there.
+    public var learningRate: Double
+    /// The last checkpoint with finite weights ("final.safetensors" when the diverging state's weights are
+    /// still finite), relative to the run's directory; nil when there is none.
+    public var lastFiniteCheckpoint: String?
+
+    public init(iteration: Int, loss: Double, measuredOn: String, learningRate: Double, lastFiniteCheckpoint: String?) {
+        self.iteration = iteration
+        self.loss = loss.isNaN ? "nan" : loss > 0 ? "inf" : "-inf"
+        self.measuredOn = measuredOn
+        self.learningRate = learningRate
+        self.lastFiniteCheckpoint = lastFiniteCheckpoint
+    }
+
+    /// What happened and the likely cause, for a message.
+    public var explanation: String {
+        "training diverged: the loss on the \(measuredOn) became \(loss) at iteration \(iteration) (learning rate "
+            + "\(learningRate)); the learning rate is likely too high for this model and optimizer: try a smaller --lr"
+            + (lastFiniteCheckpoint.map { ". The last checkpoint with finite weights is \($0)" } ?? "")
+    }
 }
 
 /// Where a run is, for progress lines.
@@ -72,11 +104,19 @@ public struct Trainer<Scalar: TensorScalar> {
     /// Save a checkpoint this often (in iterations) to resume from, keeping only the latest of these; nil: only
     /// the configured checkpoints and the end. It changes no result, so it is not part of the configuration.
     public var resumeCheckpointEvery: Int?
+    /// Also save such a resume checkpoint when this many seconds of wall time have passed since the last
+    /// checkpoint (default 5 minutes), so that a killed run loses at most that much work; nil: never by time.
+    public var resumeCheckpointSeconds: Double? = 300
+    /// Asked at every step boundary; a non-nil answer (the reason, e.g. "SIGTERM") stops the run there after
+    /// writing a resume checkpoint, with `TrainingError.interrupted`. Default: a stopping signal received since
+    /// `Interruption.install()` (which `run` calls when writing to a directory).
+    public var stopRequest: @Sendable () -> String? = { Interruption.requestedSignal }
 
     public init(configuration: TrainingConfiguration, data: PreparedData<Scalar>, directory: URL?) throws {
         self.configuration = configuration
         self.data = data
         self.directory = directory
+        try configuration.validate()
         model = try configuration.buildModel(inputShape: data.train.imageShape, classes: data.train.classCount)
     }
 
@@ -107,6 +147,15 @@ public struct Trainer<Scalar: TensorScalar> {
         }
         let checkpointIterations = Set(configuration.checkpoints.map { $0.iterations(perEpoch: perEpoch) })
         guard total >= 1 else { throw TrainingError.impossibleConfiguration("--steps \(configuration.steps) is zero iterations") }
+        guard configuration.batchSize <= data.train.count else {
+            throw TrainingError.impossibleConfiguration(
+                "--batch-size \(configuration.batchSize) is larger than the training set (\(data.train.count) images); use at most \(data.train.count)")
+        }
+        for checkpoint in configuration.checkpoints where checkpoint.iterations(perEpoch: perEpoch) > total {
+            throw TrainingError.impossibleConfiguration(
+                "--checkpoint-at \(checkpoint) (\(checkpoint.iterations(perEpoch: perEpoch)) iterations) is beyond the end of training at \(total) iterations (--steps \(configuration.steps))")
+        }
+        if directory != nil { Interruption.install() }
         guard startIteration < total else {
             throw TrainingError.impossibleConfiguration(
                 "training starts at iteration \(startIteration) but ends at \(total) (--steps \(configuration.steps)); start earlier or train longer")
@@ -125,12 +174,33 @@ public struct Trainer<Scalar: TensorScalar> {
         // A resume checkpoint is deleted once a later one is written, unless it is a configured one or the end.
         let isOnlyForResuming = { (iteration: Int) in !checkpointIterations.contains(iteration) && iteration != total }
         // The resume checkpoint to delete when the next one is written (the one resumed from, if it is one).
-        var periodicCheckpoint: Int? =
-            resumeCheckpointEvery != nil && resumedFrom > startIteration && isOnlyForResuming(resumedFrom) ? resumedFrom : nil
+        var periodicCheckpoint: Int? = resumedFrom > startIteration && isOnlyForResuming(resumedFrom) ? resumedFrom : nil
+        var lastCheckpointTime = Date()
+        var divergence: Divergence?
+        // Marks the run diverged at `iteration`: the weights of `state` are kept as the final checkpoint when
+        // they are finite; otherwise the latest checkpoint on disk stays the last finite one.
+        func diverge(loss: Double, on split: String, learningRate: Double) throws {
+            var lastFinite: String? = periodicCheckpoint.flatMap { checkpointURL(iteration: $0)?.lastPathComponent }
+            if state.parameters.entries.allSatisfy({ $0.tensor.scalars.allSatisfy(\.isFinite) }) {
+                state.optimizerState = optimizer.state
+                if let url = finalCheckpointURL {
+                    try state.write(to: url)
+                    lastFinite = url.lastPathComponent
+                }
+            } else if lastFinite == nil {
+                lastFinite = try latestCheckpoint()?.lastPathComponent
+            }
+            divergence = Divergence(
+                iteration: state.iteration, loss: loss, measuredOn: split, learningRate: learningRate, lastFiniteCheckpoint: lastFinite)
+        }
         if state.iteration == startIteration {
             let evaluations = evaluate(state, iteration: state.iteration, perEpoch: perEpoch)
-            records += evaluations
-            try appendRecords(evaluations)
+            if let bad = evaluations.first(where: { !$0.loss.isFinite }) {
+                try diverge(loss: bad.loss, on: bad.split, learningRate: configuration.optimizer.learningRate)
+            } else {
+                records += evaluations
+                try appendRecords(evaluations)
+            }
         }
 
         let root = RandomGenerator(seed: configuration.seed)
@@ -139,7 +209,21 @@ public struct Trainer<Scalar: TensorScalar> {
         let started = Date()
         // A run that fit before it stopped (a resumed one, or a target met at the start) trains no further.
         var fitted = fitIteration(in: records) != nil
-        while state.iteration < total && !fitted {
+        var previousRate = configuration.optimizer.learningRate
+        let trainsNow = state.iteration < total && !fitted && divergence == nil
+        while state.iteration < total && !fitted && divergence == nil {
+            if let reason = stopRequest() {
+                // A step boundary: save what is done, so that the same command resumes from here.
+                state.optimizerState = optimizer.state
+                let url = checkpointURL(iteration: state.iteration)
+                if let url {
+                    try state.write(to: url)
+                    if let previous = periodicCheckpoint, previous != state.iteration, let old = checkpointURL(iteration: previous) {
+                        try? FileManager.default.removeItem(at: old)
+                    }
+                }
+                throw TrainingError.interrupted(reason: reason, iteration: state.iteration, checkpoint: url)
+            }
             let clock = DispatchTime.now().uptimeNanoseconds
             let batch = loader.batch(at: loader.sampler.position(ofIteration: state.iteration))
             var dropout = root.stream("dropout").stream(state.iteration)
@@ -148,6 +232,11 @@ public struct Trainer<Scalar: TensorScalar> {
                 loss: configuration.loss, labelSmoothing: configuration.labelSmoothing, random: &dropout)
             let rate = configuration.schedule.learningRate(
                 base: configuration.optimizer.learningRate, step: state.iteration, stepsPerEpoch: perEpoch)
+            guard result.loss.isFinite else {
+                try diverge(loss: result.loss, on: "training batch", learningRate: state.iteration == 0 ? rate : previousRate)
+                break
+            }
+            previousRate = rate
             optimizer.step(&state.parameters, gradients: result.gradients, learningRate: rate)
             state.iteration += 1
             trainingSeconds += Double(DispatchTime.now().uptimeNanoseconds - clock) * 1e-9
@@ -160,16 +249,22 @@ public struct Trainer<Scalar: TensorScalar> {
                 ?? (state.iteration % evaluateEvery == 0 || state.iteration == total)
             if evaluates {
                 evaluations = evaluate(state, iteration: state.iteration, perEpoch: perEpoch)
+                if let bad = evaluations.first(where: { !$0.loss.isFinite }) {
+                    try diverge(loss: bad.loss, on: bad.split, learningRate: rate)
+                    break
+                }
                 records += evaluations
                 try appendRecords(evaluations)
             }
             fitted = fitIteration(in: evaluations) != nil
-            let periodic = resumeCheckpointEvery.map { state.iteration % max(1, $0) == 0 } ?? false
+            let periodic = (resumeCheckpointEvery.map { state.iteration % max(1, $0) == 0 } ?? false)
+                || (directory != nil && resumeCheckpointSeconds.map { Date().timeIntervalSince(lastCheckpointTime) >= $0 } ?? false)
             if checkpointIterations.contains(state.iteration) || (state.iteration == total && !fitted) || (periodic && !fitted) {
                 state.optimizerState = optimizer.state
                 if let url = checkpointURL(iteration: state.iteration) { try state.write(to: url) }
                 if let previous = periodicCheckpoint, let url = checkpointURL(iteration: previous) { try? FileManager.default.removeItem(at: url) }
                 periodicCheckpoint = isOnlyForResuming(state.iteration) ? state.iteration : nil
+                lastCheckpointTime = Date()
             }
             progress(TrainingProgress(
                 iteration: state.iteration, totalIterations: total, iterationsPerEpoch: perEpoch,
@@ -180,9 +275,20 @@ public struct Trainer<Scalar: TensorScalar> {
             if !evaluations.isEmpty || windowCount >= perEpoch { (windowLoss, windowAccuracy, windowCount) = (0, 0, 0) }
             if fitted { break }
         }
+        // A finished run run again trains nothing: its files, summary.json's timing included, stay as they are.
+        if !trainsNow, divergence == nil, let directory,
+            let existing = try? JSONDecoder().decode(
+                TrainingSummary.self, from: Data(contentsOf: directory.appendingPathComponent("summary.json"))),
+            existing.iterations == state.iteration, existing.divergence == nil,
+            let url = finalCheckpointURL, FileManager.default.fileExists(atPath: url.path)
+        {
+            return (existing, state)
+        }
         state.optimizerState = optimizer.state
-        if let url = finalCheckpointURL { try state.write(to: url) }
-        if let previous = periodicCheckpoint, let url = checkpointURL(iteration: previous) { try? FileManager.default.removeItem(at: url) }
+        if divergence == nil {
+            if let url = finalCheckpointURL { try state.write(to: url) }
+            if let previous = periodicCheckpoint, let url = checkpointURL(iteration: previous) { try? FileManager.default.removeItem(at: url) }
+        }
 
         let validation = records.filter { $0.split == "validation" }
         let best = validation.min { $0.loss < $1.loss }
@@ -193,7 +299,7 @@ public struct Trainer<Scalar: TensorScalar> {
             earlyStoppingTestAccuracy: best.flatMap { best in records.first { $0.split == "test" && $0.step == best.step }?.accuracy },
             fitIteration: fitIteration(in: records),
             samplesPerSecond: Double((state.iteration - resumedFrom) * configuration.batchSize) / max(trainingSeconds, 1e-9),
-            wallSeconds: Date().timeIntervalSince(started), resumedFrom: resumedFrom)
+            wallSeconds: Date().timeIntervalSince(started), resumedFrom: resumedFrom, divergence: divergence)
         if let directory { try ResultFiles.writeJSON(summary, to: directory.appendingPathComponent("summary.json")) }
         return (summary, state)
     }

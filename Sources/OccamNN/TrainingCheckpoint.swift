@@ -53,9 +53,21 @@ public struct TrainingCheckpoint<Scalar: TensorScalar>: Sendable {
             }
             return value
         }
-        let configuration = try TrainingConfiguration.decode(Data(try metadata("occam.config").utf8))
-        guard let iteration = Int(try metadata("occam.iteration")), let step = Int(try metadata("occam.optimizer_step")) else {
-            throw CheckpointError.invalidHeader(url, reason: "occam.iteration or occam.optimizer_step is not an integer")
+        let configuration: TrainingConfiguration
+        do {
+            configuration = try TrainingConfiguration.decode(Data(try metadata("occam.config").utf8))
+            try configuration.validate()
+        } catch let error as CheckpointError {
+            throw error
+        } catch let error as TrainingError {
+            throw CheckpointError.invalidHeader(url, reason: "its configuration (occam.config) is impossible: \(error)")
+        } catch {
+            throw CheckpointError.invalidHeader(url, reason: "occam.config is not a training configuration this version of occam reads")
+        }
+        guard let iteration = Int(try metadata("occam.iteration")), let step = Int(try metadata("occam.optimizer_step")),
+            iteration >= 0, step >= 0
+        else {
+            throw CheckpointError.invalidHeader(url, reason: "occam.iteration or occam.optimizer_step is not a whole number, 0 or more")
         }
         let precision = try metadata("occam.precision")
         guard precision == Scalar.precisionName else {
@@ -65,15 +77,47 @@ public struct TrainingCheckpoint<Scalar: TensorScalar>: Sendable {
             inputShape: configuration.dataset.imageShapeArray, classes: configuration.dataset.classCount)
         var random = RandomGenerator(seed: 0)
         let parameterNames = model.initialParameters(using: &random).names
+        random = RandomGenerator(seed: 0)
         let bufferNames = model.initialBuffers().names
+        let expected = model.initialParameters(using: &random)
+        let expectedBuffers = model.initialBuffers()
         let parameters: ParameterSet<Scalar> = try file.parameterSet(as: Scalar.self, names: parameterNames)
         let buffers: ParameterSet<Scalar> = try file.parameterSet(as: Scalar.self, names: bufferNames)
         let optimizerTensors: ParameterSet<Scalar> = try file.parameterSet(as: Scalar.self, prefix: "optimizer.")
         let maskTensors: ParameterSet<Scalar> = try file.parameterSet(as: Scalar.self, prefix: "mask.")
+        // Every tensor must have the shape the configured model gives it: a tensor with the right number of
+        // bytes but another shape would otherwise reach the engine's preconditions.
+        func check(_ name: String, _ shape: [Int], against wanted: [Int]?, as what: String) throws {
+            guard let wanted else {
+                throw CheckpointError.invalidHeader(url, reason: "\(what) \(name) belongs to no parameter of \(configuration.model)")
+            }
+            guard shape == wanted else {
+                throw CheckpointError.invalidHeader(
+                    url, reason: "tensor \(name) has shape \(shape), but \(configuration.model) (as occam.config describes it) needs \(wanted)")
+            }
+        }
+        for (name, tensor) in parameters.entries { try check(name, tensor.shape, against: expected[name]?.shape, as: "parameter") }
+        for (name, tensor) in buffers.entries { try check(name, tensor.shape, against: expectedBuffers[name]?.shape, as: "buffer") }
+        for (name, tensor) in optimizerTensors.entries {
+            // "<state>.<parameter>", e.g. "exp_avg.fc1.weight".
+            let parameter = name.split(separator: ".", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
+            try check("optimizer." + name, tensor.shape, against: expected[parameter]?.shape, as: "optimizer state")
+        }
+        for (name, tensor) in maskTensors.entries { try check("mask." + name, tensor.shape, against: expected[name]?.shape, as: "mask") }
+        let kind = try metadata("occam.optimizer")
+        guard kind == configuration.optimizer.kind.stateKind else {
+            throw CheckpointError.invalidHeader(
+                url, reason: "occam.optimizer is \"\(kind)\" but occam.config trains with \(configuration.optimizer.kind.rawValue)")
+        }
+        let mask: PruningMask<Scalar>?
+        do {
+            mask = maskTensors.count == 0 ? nil : try PruningMask(maskTensors)
+        } catch {
+            throw CheckpointError.invalidHeader(url, reason: "its pruning mask is invalid: \(error)")
+        }
         return TrainingCheckpoint(
             configuration: configuration, iteration: iteration, parameters: parameters, buffers: buffers,
-            optimizerState: OptimizerState(kind: try metadata("occam.optimizer"), step: step, tensors: optimizerTensors),
-            mask: maskTensors.count == 0 ? nil : try PruningMask(maskTensors))
+            optimizerState: OptimizerState(kind: kind, step: step, tensors: optimizerTensors), mask: mask)
     }
 }
 

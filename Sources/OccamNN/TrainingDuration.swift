@@ -24,7 +24,10 @@ public struct TrainingDuration: Codable, Sendable, Hashable, CustomStringConvert
 
     /// The number of iterations, with `iterationsPerEpoch` batches in an epoch.
     public func iterations(perEpoch iterationsPerEpoch: Int) -> Int {
-        unit == .iterations ? amount : amount * iterationsPerEpoch
+        guard unit == .epochs else { return amount }
+        // Saturates instead of trapping; `TrainingConfiguration.validate` refuses such lengths first.
+        let (product, overflow) = amount.multipliedReportingOverflow(by: iterationsPerEpoch)
+        return overflow ? Int.max : product
     }
 
     public init(from decoder: any Decoder) throws {

@@ -37,7 +37,8 @@ func parseWidths(_ text: String) throws -> [Int] {
 
 /// "1000,2000,5000" → [1000, 2000, 5000]: positive whole numbers separated by commas, the value of `option`.
 func parsePositiveIntegers(_ text: String, option: String, example: String) throws -> [Int] {
-    let values = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+    // Empty parts ("10,,10", "10,") are errors, not skipped.
+    let values = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
     guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 }) else {
         throw ValidationError("\(option) must be positive whole numbers separated by commas, like \(example) (got \"\(text)\").")
     }

@@ -46,6 +46,7 @@ struct TrainCommand: ParsableCommand {
         configuration = configuration.withScheduleLength(trainCount: data.train.count)
         let directory = URL(fileURLWithPath: out).appendingPathComponent(try runName(configuration, precision: Scalar.precisionName))
         try ResultFiles.prepareDirectory(directory)
+        try RunDirectoryLock.holdForProcess(directory)
         let trainer = try Trainer(configuration: configuration, data: data, directory: directory)
         let reporter = ProgressReporter(quiet: quiet)
         if !quiet {
@@ -55,6 +56,7 @@ struct TrainCommand: ParsableCommand {
         let (summary, _) = try trainer.run(resume: !restart) { reporter.report($0) }
         reporter.finish()
         printSummary(summary, directory: directory)
+        if let divergence = summary.divergence { throw TrainingError.diverged(divergence, directory: directory) }
     }
 
     private func printSummary(_ summary: TrainingSummary, directory: URL) {
@@ -94,19 +96,32 @@ func parseSchedule(_ text: String) throws -> LearningRateSchedule {
     case "constant" where parts.count == 1:
         return .constant
     case "step" where parts.count == 3:
-        let milestones = parts[1].split(separator: ",").compactMap { Int($0) }
-        guard let gamma = Double(parts[2]), !milestones.isEmpty else { throw invalid }
-        return .multiStep(milestones: milestones, gamma: gamma)
+        let milestones = parts[1].split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
+        guard let gamma = Double(parts[2]), !milestones.isEmpty, milestones.allSatisfy({ $0 != nil }) else { throw invalid }
+        let schedule = LearningRateSchedule.multiStep(milestones: milestones.map { $0! }, gamma: gamma)
+        try validated(schedule)
+        return schedule
     case "exponential" where parts.count == 2:
         guard let gamma = Double(parts[1]) else { throw invalid }
+        try validated(.exponentialPerEpoch(gamma: gamma))
         return .exponentialPerEpoch(gamma: gamma)
-    case "cosine":
-        return .cosine(totalSteps: 0, minimum: parts.count > 1 ? Double(parts[1]) ?? 0 : 0)
+    case "cosine" where parts.count <= 2:
+        guard let minimum = parts.count > 1 ? Double(parts[1]) : 0 else { throw invalid }
+        try validated(.cosine(totalSteps: 0, minimum: minimum))
+        return .cosine(totalSteps: 0, minimum: minimum)
     case "warmup" where parts.count == 3:
         guard let steps = Int(parts[1]) else { throw invalid }
+        try validated(.linearWarmup(steps: steps, then: .constant))
         return .linearWarmup(steps: steps, then: try parseSchedule(parts[2]))
     default:
         throw invalid
+    }
+}
+
+/// Throws the schedule's own check (finite, positive factors) as a command-line error.
+private func validated(_ schedule: LearningRateSchedule) throws {
+    do { try schedule.validate() } catch let error as TrainingError {
+        throw ValidationError(error.description.replacingOccurrences(of: "Impossible configuration: ", with: ""))
     }
 }
 

@@ -61,11 +61,12 @@ struct TrainingOptions: ParsableArguments {
         c.steps = try parseDuration(steps, option: "--steps")
         c.evaluateEvery = try parseDuration(evalEvery, option: "--eval-every")
         c.seed = seed
-        guard c.dropout == nil || c.model == "mlp" else {
-            throw ValidationError("--dropout applies to --model mlp only (the other models have no dropout layer).")
-        }
-        guard !c.optimizer.nesterov || (c.optimizer.kind == .sgd && c.optimizer.momentum > 0) else {
-            throw ValidationError("--nesterov needs --optimizer sgd and --momentum above 0.")
+        do {
+            try c.validate()
+        } catch let error as TrainingError {
+            // The configuration's own checks (every value finite and in range, the model's memory), worded as
+            // the options' errors.
+            throw ValidationError(error.description.replacingOccurrences(of: "Impossible configuration: ", with: ""))
         }
         return c
     }

@@ -46,6 +46,7 @@ public struct ConnectivityConfiguration: ExperimentConfiguration, Hashable {
 
     /// Checks what can be checked before loading data.
     public func validate() throws {
+        try training.validate()
         try ExperimentError.require(points >= 2, "--points must be at least 2")
         try ExperimentError.require(replicates >= 1, "--replicates must be at least 1")
         try ExperimentError.require(!spawnSteps.isEmpty, "--spawn-step needs at least one step")

@@ -47,9 +47,10 @@ public struct DoubleDescentFeaturesConfiguration: ExperimentConfiguration, Hasha
     }
 
     public func validate(trainCount: Int) throws {
+        try ExperimentError.require(trainCount >= 1, "the training set of \(dataset.displayName) is empty: check the data files")
         try ExperimentError.require(!trainSizes.isEmpty && !featureCounts.isEmpty, "--train-sizes and --feature-counts need at least one value each")
         try ExperimentError.require(
-            trainSizes.allSatisfy { (1...trainCount).contains($0) },
+            trainSizes.allSatisfy { $0 >= 1 && $0 <= trainCount },
             "every --train-sizes value must be between 1 and \(trainCount), the training images of \(dataset.displayName)")
         try ExperimentError.require(featureCounts.allSatisfy { $0 >= 1 }, "every --feature-counts value must be at least 1")
         try ExperimentError.require(

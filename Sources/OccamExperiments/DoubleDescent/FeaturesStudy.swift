@@ -56,6 +56,7 @@ public struct DoubleDescentFeaturesStudy<Scalar: TensorScalar> {
     @discardableResult
     public func run(events: (StudyEvent) throws -> Void = { _ in }) throws -> [RandomFeaturePointRecord] {
         try configuration.validate(trainCount: train.count)
+        try ExperimentError.require(test.count >= 1, "the test set of \(configuration.dataset.displayName) is empty, so there is no test error to measure: check the data files")
         var records: [RandomFeaturePointRecord] = []
         for n in configuration.trainSizes {
             let indices = trainingIndices(size: n)

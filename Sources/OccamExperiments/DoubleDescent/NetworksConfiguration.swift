@@ -79,6 +79,8 @@ public struct DoubleDescentNetworksConfiguration: ExperimentConfiguration, Hasha
         try ExperimentError.require((0..<1).contains(labelNoise), "--label-noise must be at least 0 and below 1")
         try ExperimentError.require(replicates >= 1, "--replicates must be at least 1")
         try ExperimentError.require(training.evaluationsPerDecade.map { $0 >= 1 } ?? true, "--evaluations-per-decade must be at least 1")
+        // Every run's own training configuration (the widest decides the memory).
+        if let widest = widths.max() { try training(width: widest, replicate: 0).validate() }
     }
 }
 

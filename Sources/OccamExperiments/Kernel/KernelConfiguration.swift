@@ -42,12 +42,13 @@ public struct KernelConfiguration: ExperimentConfiguration, Hashable {
     }
 
     public func validate(trainCount: Int) throws {
+        try ExperimentError.require(trainCount >= 1, "the training set of \(dataset.displayName) is empty: check the data files")
         try ExperimentError.require(!trainSizes.isEmpty, "--train-sizes needs at least one size")
         try ExperimentError.require(
-            trainSizes.allSatisfy { (1...trainCount).contains($0) },
+            trainSizes.allSatisfy { $0 >= 1 && $0 <= trainCount },
             "every --train-sizes value must be between 1 and \(trainCount), the training images of \(dataset.displayName)")
         try ExperimentError.require(Set(trainSizes).count == trainSizes.count && Set(ridges).count == ridges.count, "a --train-sizes or --ridge value is listed twice")
-        try ExperimentError.require(ridges.allSatisfy { $0 > 0 }, "every --ridge must be positive (0, exact interpolation, is always fitted)")
+        try ExperimentError.require(ridges.allSatisfy { $0 > 0 && $0.isFinite }, "every --ridge must be a positive finite number (0, exact interpolation, is always fitted)")
         try ExperimentError.require(function.bandwidth > 0 && function.bandwidth.isFinite, "--bandwidth must be positive")
         try ExperimentError.require(function.degree >= 1, "--degree must be at least 1")
     }

@@ -48,6 +48,7 @@ public struct KernelStudy<Scalar: TensorScalar> {
     @discardableResult
     public func run(events: (StudyEvent) throws -> Void = { _ in }) throws -> [KernelFitRecord] {
         try configuration.validate(trainCount: train.count)
+        try ExperimentError.require(test.count >= 1, "the test set of \(configuration.dataset.displayName) is empty, so there is no test error to measure: check the data files")
         // Before anything runs: a study that cannot finish should not start (finished fits need no memory).
         for fit in configuration.fits where !FileManager.default.fileExists(atPath: resultURL(fit).path) {
             let bytes = KernelInterpolation<Scalar>.matrixBytes(points: fit.trainSize)
@@ -74,6 +75,11 @@ public struct KernelStudy<Scalar: TensorScalar> {
                 inputs = kernelInputs()
             }
             let record = try solve(fit, inputs: inputs!, events: events)
+            if let problem = nonFiniteValue(in: record) {
+                throw ExperimentError.impossibleConfiguration(
+                    "the fit \(fit.name) in \(Scalar.precisionName) gave a non-finite \(problem): the kernel matrix or its solution "
+                        + "overflowed (\(configuration.function)); use --precision float64, a larger --bandwidth or a lower --degree")
+            }
             try ResultFiles.prepareDirectory(fitDirectory)
             // Which training images, so that another solver can check the fit on the same ones.
             try ResultFiles.writeJSON(
@@ -166,4 +172,18 @@ func peakResidentBytes() -> Int {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Int(usage.ru_maxrss) * 1024
+}
+
+/// The name of the first NaN or infinite number in `value`'s JSON encoding (its coding path, e.g.
+/// "residualRelative"), or nil when every number is finite.
+func nonFiniteValue<Value: Encodable>(in value: Value) -> String? {
+    do {
+        _ = try JSONEncoder().encode(value)
+        return nil
+    } catch EncodingError.invalidValue(let number, let context) {
+        let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        return "\(path.isEmpty ? "value" : path) (\(number))"
+    } catch {
+        return nil
+    }
 }

@@ -101,6 +101,7 @@ public struct LotteryConfiguration: ExperimentConfiguration, Hashable {
             try ExperimentError.require((0..<1).contains(rate), "pruning rates must be in [0, 1) (got \(rate))")
         }
         try ExperimentError.require(!controls.contains(.ticket), "--controls takes random-reinit and random-pruning")
+        try training.validate()
     }
 
     /// Checks the configuration against the model it prunes and the size of the training split.

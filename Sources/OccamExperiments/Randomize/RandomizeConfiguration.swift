@@ -116,5 +116,6 @@ public struct RandomizeConfiguration: ExperimentConfiguration, Hashable {
         try ExperimentError.require(
             regularizers.isEmpty || training.model == "mlp" || !regularizers.contains(.dropout),
             "the dropout regularizer needs --model mlp (the only model with a dropout layer)")
+        try training(with: regularizers).validate()
     }
 }
