@@ -62,17 +62,16 @@ public struct ConnectivityReport {
         let barrierTable = CSVTable(
             header: ["spawn", "replicates", "test_barrier_mean_pp", "test_barrier_std_pp", "train_barrier_mean_pp", "train_barrier_std_pp", "endpoint_test_error_mean_percent"],
             rows: summaries.map { s in
-                [Self.name(s.spawnStep), "\(s.testBarrier.count)", formatted(s.testBarrier.mean, digits: 2), formatted(s.testBarrier.standardDeviation, digits: 2),
-                 formatted(s.trainBarrier.mean, digits: 2), formatted(s.trainBarrier.standardDeviation, digits: 2), formatted(s.endpointTestError.mean, digits: 2)]
+                [Self.name(s.spawnStep), "\(s.testBarrier.count)", exact(s.testBarrier.mean), exact(s.testBarrier.standardDeviation),
+                 exact(s.trainBarrier.mean), exact(s.trainBarrier.standardDeviation), exact(s.endpointTestError.mean)]
             })
         try barrierTable.write(to: file("barriers.csv"))
         try CSVTable(
             header: ["replicate", "spawn", "alpha", "train_error_percent", "test_error_percent", "train_loss", "test_loss"],
             rows: points.map { p in
-                ["\(p.replicate)", Self.name(p.spawnStep), formatted(p.alpha), formatted(100 * p.trainError, digits: 3),
-                 formatted(100 * p.testError, digits: 3), formatted(p.trainLoss, digits: 5), formatted(p.testLoss, digits: 5)]
+                ["\(p.replicate)", Self.name(p.spawnStep), exact(p.alpha), exact(100 * p.trainError),
+                 exact(100 * p.testError), exact(p.trainLoss), exact(p.testLoss)]
             }).write(to: file("path.csv"))
-        let replicates = stored.configuration.replicates
         for (split, error) in [("test", \PathPoint.testError), ("train", \PathPoint.trainError)] {
             try LinePlot(
                 title: "\(split.prefix(1).uppercased() + split.dropFirst()) error along the linear path between two copies",
@@ -80,31 +79,49 @@ public struct ConnectivityReport {
                 series: keys.map { key in
                     let paths = groups[key]!.map(\.path)
                     let count = paths.map(\.points.count).min() ?? 0
+                    let spawnIndex = keys.compactMap { $0 }.firstIndex(of: key ?? -1)
                     return PlotSeries(key == nil ? "different init" : "spawn at \(key!)it", points: (0..<count).map { i in
                         let spread = Spread(paths.map { 100 * $0.points[i][keyPath: error] })
-                        return PlotPoint(x: paths[0].points[i].alpha, y: spread.mean, error: spread.count > 1 ? spread.standardDeviation : nil)
-                    }, dashed: key == nil)
+                        return PlotPoint(x: paths[0].points[i].alpha, y: spread.mean, error: spread.errorBar)
+                    }, dashed: key == nil,
+                    color: spawnIndex.map { SeriesColor.ramp($0, of: keys.compactMap { $0 }.count) } ?? SeriesColor.control)
                 }
             ).write(to: file("path-\(split)-error.svg"))
         }
         // Spawn steps evenly spaced (they are usually spread over orders of magnitude, and include 0).
         let spawned = summaries.filter { $0.spawnStep != nil }
         func barrierPoints(_ value: (BarrierSummary) -> Spread) -> [PlotPoint] {
-            spawned.enumerated().map { PlotPoint(x: Double($0.offset), y: value($0.element).mean, error: replicates > 1 ? value($0.element).standardDeviation : nil) }
+            spawned.enumerated().map { PlotPoint(x: Double($0.offset), y: value($0.element).mean, error: value($0.element).errorBar) }
         }
-        let ends = [0.0, Double(max(spawned.count - 1, 0))]
         try LinePlot(
             title: "Error barrier against the spawn step",
             x: PlotAxis("spawn step (training iteration; evenly spaced)", categories: spawned.map { Self.name($0.spawnStep) }),
             y: PlotAxis("error barrier (percentage points)"),
             series: [
-                PlotSeries("test error barrier", points: barrierPoints(\.testBarrier)),
-                PlotSeries("train error barrier", points: barrierPoints(\.trainBarrier)),
-                PlotSeries("stability threshold (2 pp)", points: ends.map { PlotPoint(x: $0, y: 2) }, dashed: true, markers: false),
-            ]
+                PlotSeries("test error barrier", points: barrierPoints(\.testBarrier), color: SeriesColor.test),
+                PlotSeries("train error barrier", points: barrierPoints(\.trainBarrier), color: SeriesColor.train),
+            ],
+            horizontalLines: [PlotHorizontalLine(y: Self.stabilityThreshold, label: "stability threshold (2 pp)")]
         ).write(to: file("barrier.svg"))
-        try report(stored.configuration, summaries: summaries, table: barrierTable).write(in: directory)
+        try report(stored.configuration, summaries: summaries, table: barrierTable, records: records).write(in: directory)
         return summaries
+    }
+
+    /// Frankle et al.'s threshold: a network is stable when its test error barrier is below 2 percentage points.
+    static let stabilityThreshold = 2.0
+
+    /// One spawn step's (or the control's) barrier against the 2 pp threshold, judged over replicates.
+    static func finding(_ s: BarrierSummary) -> String {
+        let name = s.spawnStep.map { "Spawned at \($0)it" } ?? "Different initializations"
+        let verdict: String
+        switch GroupComparison(s.testBarrier, against: stabilityThreshold).verdict {
+        case .lower: verdict = "stable (below 2 pp)"
+        case .higher: verdict = "unstable (above 2 pp)"
+        case .indistinguishable: verdict = "not distinguishable from the 2 pp threshold"
+        case .tooFewReplicates:
+            verdict = "too few replicates to tell whether it is below 2 pp (as measured, \(s.testBarrier.mean < stabilityThreshold ? "below" : "at or above") it)"
+        }
+        return "\(name): test error barrier \(s.testBarrier.text(unit: " pp")), train \(s.trainBarrier.text(unit: " pp")): \(verdict)."
     }
 
     /// "500it", or "different-init" for the control.
@@ -112,13 +129,22 @@ public struct ConnectivityReport {
 
     private func file(_ name: String) -> URL { directory.appendingPathComponent(name) }
 
-    private func report(_ configuration: ConnectivityConfiguration, summaries: [BarrierSummary], table: CSVTable) throws -> HTMLReport {
+    /// Every directory under the run that holds a trained copy or a path (its own summary.json or path.json),
+    /// relative to the run, sorted.
+    func runDirectories() -> [(label: String, path: String)] {
+        let base = directory.standardizedFileURL.path
+        let files = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL }
+            .filter { $0.lastPathComponent == "summary.json" || $0.lastPathComponent == "path.json" } ?? []
+        let paths = Set(files.map { $0.deletingLastPathComponent().standardizedFileURL.path }).filter { $0.count > base.count + 1 }
+            .map { String($0.dropFirst(base.count + 1)) }.sorted()
+        return paths.map { (label: $0, path: $0) }
+    }
+
+    private func report(_ configuration: ConnectivityConfiguration, summaries: [BarrierSummary], table: CSVTable, records: [PathRecord]) throws -> HTMLReport {
         let training = configuration.training
         let network = configuration.subnetwork.map { "the level-\($0.level) ticket of \($0.run)" } ?? "the dense network"
-        var findings = summaries.map { s in
-            String(format: "%@: test error barrier %.2f ± %.2f pp (train %.2f pp), %@.", s.spawnStep.map { "Spawned at \($0)it" } ?? "Different initializations",
-                   s.testBarrier.mean, s.testBarrier.standardDeviation, s.trainBarrier.mean, s.testBarrier.mean < 2 ? "stable (below 2 pp)" : "unstable (2 pp or more)")
-        }.joined(separator: " ")
+        var findings = summaries.map(Self.finding).joined(separator: " ")
+        if summaries.contains(where: { $0.testBarrier.count > 1 }) { findings += " Judged by a one-sample t-test, two-sided, 5% level, over replicates." }
         if summaries.isEmpty { findings = "No pair has finished yet; run the same command again." }
         let errorBars = configuration.replicates > 1 ? " Error bars: one standard deviation over \(configuration.replicates) replicates." : ""
         return HTMLReport(
@@ -139,6 +165,7 @@ public struct ConnectivityReport {
                 .init(title: "Error barrier against the spawn step", text: "How stability sets in as the copies split later in training; the dashed line marks the 2-point threshold. The different-initialization control's barrier (when run) is in the table below and in the path plots.\(errorBars)",
                       image: "barrier.svg", table: table, links: [("barriers.csv", "barriers.csv"), ("summary.json", "summary.json")]),
             ],
-            configurationJSON: try String(contentsOf: file("config.json"), encoding: .utf8))
+            configurationJSON: try HTMLReport.configurationText(in: directory),
+            runs: runDirectories())
     }
 }

@@ -35,14 +35,14 @@ public struct DoubleDescentFeaturesReport {
                      "ensemble_test_error_percent", "ensemble_test_squared_loss", "rank_min", "cutoff", "smallest_kept_singular_value_min",
                      "replicates", "seconds"],
             rows: records.map { r in
-                ["\(r.point.trainSize)", "\(r.point.featureCount)", formatted(Double(r.point.featureCount) / Double(r.point.trainSize), digits: 3),
-                 formatted(100 * r.testError.mean, digits: 2), formatted(100 * r.testError.standardDeviation, digits: 2),
-                 formatted(100 * r.trainError.mean, digits: 2), significant(r.testSquaredLoss.mean), significant(r.testSquaredLoss.standardDeviation),
-                 significant(r.trainSquaredLoss.mean), significant(r.coefficientNorm.mean), significant(r.coefficientNorm.standardDeviation),
-                 formatted(100 * r.ensembleTestError, digits: 2), significant(r.ensembleTestSquaredLoss),
-                 "\(r.fits.map(\.rank).min() ?? 0)", significant(r.fits.first?.cutoff ?? .nan),
-                 significant(r.fits.map(\.smallestKeptSingularValue).min() ?? .nan), "\(r.fits.count)",
-                 formatted(r.fits.map(\.seconds).reduce(0, +), digits: 1)]
+                ["\(r.point.trainSize)", "\(r.point.featureCount)", exact(Double(r.point.featureCount) / Double(r.point.trainSize)),
+                 exact(100 * r.testError.mean), exact(100 * r.testError.standardDeviation),
+                 exact(100 * r.trainError.mean), exact(r.testSquaredLoss.mean), exact(r.testSquaredLoss.standardDeviation),
+                 exact(r.trainSquaredLoss.mean), exact(r.coefficientNorm.mean), exact(r.coefficientNorm.standardDeviation),
+                 exact(100 * r.ensembleTestError), exact(r.ensembleTestSquaredLoss),
+                 "\(r.fits.map(\.rank).min() ?? 0)", exact(r.fits.first?.cutoff ?? .nan),
+                 exact(r.fits.map(\.smallestKeptSingularValue).min() ?? .nan), "\(r.fits.count)",
+                 exact(r.fits.map(\.seconds).reduce(0, +))]
             })
     }
 
@@ -52,10 +52,10 @@ public struct DoubleDescentFeaturesReport {
                      "coefficient_norm", "rank", "cutoff", "largest_singular_value", "smallest_kept_singular_value", "seconds"],
             rows: records.flatMap { r in
                 r.fits.map { f in
-                    ["\(r.point.trainSize)", "\(r.point.featureCount)", "\(f.replicate)", formatted(100 * f.testError, digits: 2),
-                     formatted(100 * f.trainError, digits: 2), significant(f.testSquaredLoss), significant(f.trainSquaredLoss),
-                     significant(f.coefficientNorm), "\(f.rank)", significant(f.cutoff), significant(f.largestSingularValue),
-                     significant(f.smallestKeptSingularValue), formatted(f.seconds, digits: 2)]
+                    ["\(r.point.trainSize)", "\(r.point.featureCount)", "\(f.replicate)", exact(100 * f.testError),
+                     exact(100 * f.trainError), exact(f.testSquaredLoss), exact(f.trainSquaredLoss),
+                     exact(f.coefficientNorm), "\(f.rank)", exact(f.cutoff), exact(f.largestSingularValue),
+                     exact(f.smallestKeptSingularValue), exact(f.seconds)]
                 }
             })
     }
@@ -69,25 +69,28 @@ public struct DoubleDescentFeaturesReport {
         let groups = Dictionary(grouping: records) { fixed($0.point) }
         let keys = groups.keys.sorted()
         let fixedName = modelWise ? "n" : "N"
-        func series(_ name: String, dashed: Bool = false, _ value: (RandomFeaturePointRecord) -> (Double, Double?)) -> [PlotSeries] {
-            keys.map { key in
+        // One colour per role (test, train, average of the draws) with one fixed value; one per fixed value (the
+        // roles told apart by dashes) with several.
+        func series(_ name: String, dashed: Bool = false, color: String = SeriesColor.test, _ value: (RandomFeaturePointRecord) -> (Double, Double?)) -> [PlotSeries] {
+            keys.enumerated().map { index, key in
                 let points = groups[key]!.sorted { swept($0.point) < swept($1.point) }.map { r in
                     let (y, error) = value(r)
                     return PlotPoint(x: swept(r.point), y: y, error: error)
                 }
-                return PlotSeries(keys.count > 1 ? "\(name), \(fixedName) = \(key)" : name, points: points, dashed: dashed)
+                return PlotSeries(keys.count > 1 ? "\(name), \(fixedName) = \(key)" : name, points: points, dashed: dashed,
+                                  color: keys.count > 1 ? SeriesColor.ramp(index, of: keys.count) : color)
             }
         }
         let x = PlotAxis(modelWise ? "random features N (log scale)" : "training images n (log scale)", scale: .logarithmic)
         let threshold = keys.map { PlotVerticalLine(x: Double($0), label: modelWise ? "N = n = \($0)" : "n = N = \($0)") }
         let errors = series("test") { (100 * $0.testError.mean, 100 * $0.testError.standardDeviation) }
-            + series("train", dashed: true) { (100 * $0.trainError.mean, 100 * $0.trainError.standardDeviation) }
+            + series("train", dashed: true, color: SeriesColor.train) { (100 * $0.trainError.mean, 100 * $0.trainError.standardDeviation) }
             + (configuration.replicates > 1
-                ? series("test, average of \(configuration.replicates) draws") { (100 * $0.ensembleTestError, nil) } : [])
+                ? series("test, average of \(configuration.replicates) draws", color: SeriesColor.ensemble) { (100 * $0.ensembleTestError, nil) } : [])
         // Training loss is left out: past the threshold it is ~1e-29, which would flatten the test curve.
         let losses = series("test") { ($0.testSquaredLoss.mean, $0.testSquaredLoss.standardDeviation) }
             + (configuration.replicates > 1
-                ? series("test, average of \(configuration.replicates) draws") { ($0.ensembleTestSquaredLoss, nil) } : [])
+                ? series("test, average of \(configuration.replicates) draws", color: SeriesColor.ensemble) { ($0.ensembleTestSquaredLoss, nil) } : [])
         let norms = series("‖A‖") { ($0.coefficientNorm.mean, $0.coefficientNorm.standardDeviation) }
         let against = modelWise ? "the number of random features" : "the number of training images"
         return [
@@ -156,7 +159,7 @@ public struct DoubleDescentFeaturesReport {
                 .init(title: "Norm of the solution", text: "‖A‖: the least-norm interpolant needs its largest norm at the threshold, and a smaller one as N grows past it.",
                       image: "norm.svg"),
             ],
-            configurationJSON: String(decoding: try RunStore.canonicalJSON(configuration), as: UTF8.self))
+            configurationJSON: try HTMLReport.configurationText(in: directory))
     }
 }
 

@@ -134,26 +134,26 @@ public struct DoubleDescentNetworksReport {
             header: ["replicate", "width", "parameters", "iterations", "train_error_percent", "test_error_percent", "corrupted_test_error_percent",
                      "best_test_error_percent", "best_test_step"],
             rows: records.map { r in
-                ["\(r.run.replicate)", "\(r.run.width)", "\(r.parameters)", "\(r.iterations)", formatted(r.trainError.map { 100 * $0 }, digits: 2),
-                 formatted(r.testError.map { 100 * $0 }, digits: 2), formatted(r.corruptedTestError.map { 100 * $0 }, digits: 2),
-                 formatted(r.bestTestError.map { 100 * $0 }, digits: 2), r.bestTestStep.map(String.init) ?? ""]
+                ["\(r.run.replicate)", "\(r.run.width)", "\(r.parameters)", "\(r.iterations)", exact(r.trainError.map { 100 * $0 }),
+                 exact(r.testError.map { 100 * $0 }), exact(r.corruptedTestError.map { 100 * $0 }),
+                 exact(r.bestTestError.map { 100 * $0 }), r.bestTestStep.map(String.init) ?? ""]
             }).write(to: file("runs.csv"))
         let table = CSVTable(
             header: ["width", "parameters", "runs", "train_error_percent", "train_error_sd", "test_error_percent", "test_error_sd",
                      "corrupted_test_error_percent", "corrupted_test_error_sd", "best_test_error_percent"],
             rows: summaries.map { s in
-                ["\(s.width)", "\(s.parameters)", "\(s.runs)", formatted(s.trainError.mean, digits: 2), formatted(s.trainError.standardDeviation, digits: 2),
-                 formatted(s.testError.mean, digits: 2), formatted(s.testError.standardDeviation, digits: 2),
-                 formatted(s.corruptedTestError.mean, digits: 2), formatted(s.corruptedTestError.standardDeviation, digits: 2),
-                 formatted(s.bestTestError.mean, digits: 2)]
+                ["\(s.width)", "\(s.parameters)", "\(s.runs)", exact(s.trainError.mean), exact(s.trainError.standardDeviation),
+                 exact(s.testError.mean), exact(s.testError.standardDeviation),
+                 exact(s.corruptedTestError.mean), exact(s.corruptedTestError.standardDeviation),
+                 exact(s.bestTestError.mean)]
             })
         try table.write(to: file("networks.csv"))
         try CSVTable(
             header: ["replicate", "width", "step", "epoch", "split", "loss", "error_percent"],
             rows: records.flatMap { r in
                 r.curve.map { e in
-                    ["\(r.run.replicate)", "\(r.run.width)", "\(e.step)", formatted(e.epoch, digits: 3), e.split, formatted(e.loss, digits: 5),
-                     formatted(100 * (1 - e.accuracy), digits: 2)]
+                    ["\(r.run.replicate)", "\(r.run.width)", "\(e.step)", exact(e.epoch), e.split, exact(e.loss),
+                     exact(100 * (1 - e.accuracy))]
                 }
             }).write(to: file("curves.csv"))
         let threshold = Self.interpolationThreshold(summaries), bounds = Self.classicalMinimumAndPeak(summaries)
@@ -170,24 +170,30 @@ public struct DoubleDescentNetworksReport {
         if let width = sweep.widthWithSamplesTimesClassesParameters {
             lines.append(PlotVerticalLine(x: width, label: "parameters = n x classes"))
         }
-        func series(_ name: String, dashed: Bool = false, _ value: (NetworkWidthSummary) -> Spread) -> PlotSeries {
-            PlotSeries(name, points: summaries.map { PlotPoint(x: Double($0.width), y: value($0).mean, error: value($0).standardDeviation) }, dashed: dashed)
+        func series(_ name: String, dashed: Bool = false, color: String, _ value: (NetworkWidthSummary) -> Spread) -> PlotSeries {
+            PlotSeries(name, points: summaries.map { PlotPoint(x: Double($0.width), y: value($0).mean, error: value($0).errorBar) }, dashed: dashed,
+                       color: color)
         }
         let noisy = configuration.labelNoise > 0
         try LinePlot(
             title: "Error against width, \(formatted(100 * configuration.labelNoise, digits: 0))% label noise",
             x: PlotAxis("width (log scale)", scale: .logarithmic), y: PlotAxis("error (%)", range: 0...100),
-            series: [series("test, clean labels", \.testError)] + (noisy ? [series("test, corrupted labels", dashed: true, \.corruptedTestError)] : [])
-                + [series("train (labels trained on)", dashed: true, \.trainError), series("test, best during training", dashed: true, \.bestTestError)],
+            series: [series("test, clean labels", color: SeriesColor.test, \.testError)]
+                + (noisy ? [series("test, corrupted labels", dashed: true, color: SeriesColor.corruptedTest, \.corruptedTestError)] : [])
+                + [series("train (labels trained on)", dashed: true, color: SeriesColor.train, \.trainError),
+                   series("test, best during training", dashed: true, color: SeriesColor.bestTest, \.bestTestError)],
             verticalLines: lines
         ).write(to: file("test-error.svg"))
         for (split, name) in [("test", "Test error (clean labels)"), ("train", "Training error (labels trained on)")] {
             try LinePlot(
                 title: "\(name) over training", x: PlotAxis("epoch (log scale)", scale: .logarithmic), y: PlotAxis("error (%)", range: 0...100),
-                series: curveWidths(configuration).compactMap { width in meanCurve(records.filter { $0.run.width == width }, split: split, width: width) }
+                series: curveWidths(configuration).enumerated().compactMap { index, width in
+                    meanCurve(records.filter { $0.run.width == width }, split: split, width: width)
+                        .map { PlotSeries($0.name, points: $0.points, markers: false, color: SeriesColor.ramp(index, of: curveWidths(configuration).count)) }
+                }
             ).write(to: file("epoch-wise-\(split).svg"))
         }
-        try report(configuration, summaries: summaries, threshold: threshold, bounds: bounds, table: table).write(in: directory)
+        try report(configuration, summaries: summaries, threshold: threshold, bounds: bounds, table: table, records: records).write(in: directory)
         return summaries
     }
 
@@ -212,7 +218,7 @@ public struct DoubleDescentNetworksReport {
 
     private func report(
         _ configuration: DoubleDescentNetworksConfiguration, summaries: [NetworkWidthSummary], threshold: NetworkWidthSummary?,
-        bounds: (minimum: NetworkWidthSummary, peak: NetworkWidthSummary)?, table: CSVTable
+        bounds: (minimum: NetworkWidthSummary, peak: NetworkWidthSummary)?, table: CSVTable, records: [NetworkWidthRecord]
     ) throws -> HTMLReport {
         let t = configuration.training
         let model = t.model == "mlp" ? "one-hidden-layer MLP 784-H-10 (width H)" : t.model == "mcnn" ? "5-layer CNN with widths k, 2k, 4k, 8k (width k)" : "\(t.model) (width multiplier)"
@@ -221,6 +227,12 @@ public struct DoubleDescentNetworksReport {
         if let (minimum, peak) = bounds, let last = summaries.last {
             findings.append(String(format: "Final test error: lowest %.1f%% at width %d before the threshold, highest %.1f%% at width %d past that, %.1f%% at width %d.",
                                    minimum.testError.mean, minimum.width, peak.testError.mean, peak.width, last.testError.mean, last.width))
+            switch GroupComparison(peak.testError, against: minimum.testError).verdict {
+            case .higher: findings.append("The peak is above the classical minimum beyond the noise (\(GroupComparison.method)).")
+            case .indistinguishable: findings.append("The peak is not distinguishable from the classical minimum over the replicates (\(GroupComparison.method)): no clear double descent.")
+            case .tooFewReplicates: findings.append("Too few replicates to tell whether the peak is real (n = \(min(peak.testError.count, minimum.testError.count))).")
+            case .lower: break
+            }
         } else if let first = summaries.first, let last = summaries.last {
             findings.append(String(format: "Final test error: %.1f%% at width %d, %.1f%% at width %d.", first.testError.mean, first.width,
                                    last.testError.mean, last.width))
@@ -256,6 +268,7 @@ public struct DoubleDescentNetworksReport {
                 .init(title: "Training error over training", text: "The same runs on the labels they train on: a width interpolates where its curve reaches zero.",
                       image: "epoch-wise-train.svg"),
             ],
-            configurationJSON: String(decoding: try RunStore.canonicalJSON(configuration), as: UTF8.self))
+            configurationJSON: try HTMLReport.configurationText(in: directory),
+            runs: records.map { (label: "r\($0.run.replicate) width \($0.run.width)", path: $0.run.path) })
     }
 }

@@ -23,10 +23,10 @@ public struct KernelReport {
             header: ["train_size", "labels", "ridge", "test_error_percent", "train_error_percent", "residual_relative", "residual_max",
                      "rkhs_norm", "jitter", "precision", "build_s", "factor_s", "solve_s", "predict_s", "matrix_bytes", "peak_resident_bytes"],
             rows: records.map { r in
-                ["\(r.fit.trainSize)", r.fit.labels.rawValue, formatted(r.fit.ridge), formatted(100 * r.testError, digits: 2),
-                 formatted(100 * r.trainError, digits: 2), formatted(r.residualRelative), formatted(r.residualMaximum), formatted(r.rkhsNorm),
-                 formatted(r.jitter), r.precision, formatted(r.timings.build, digits: 1), formatted(r.timings.factor, digits: 1),
-                 formatted(r.timings.solve, digits: 1), formatted(r.predictSeconds, digits: 1), "\(r.matrixBytes)", "\(r.peakResidentBytes)"]
+                ["\(r.fit.trainSize)", r.fit.labels.rawValue, exact(r.fit.ridge), exact(100 * r.testError),
+                 exact(100 * r.trainError), exact(r.residualRelative), exact(r.residualMaximum), exact(r.rkhsNorm),
+                 exact(r.jitter), r.precision, exact(r.timings.build), exact(r.timings.factor),
+                 exact(r.timings.solve), exact(r.predictSeconds), "\(r.matrixBytes)", "\(r.peakResidentBytes)"]
             })
         try table.write(to: file("kernel.csv"))
 
@@ -80,7 +80,8 @@ public struct KernelReport {
                 .init(title: "Norm of the solution", text: "The RKHS norm of the interpolant of true and random labels: fitting noise takes a much larger norm.",
                       image: "rkhs-norm.svg"),
             ],
-            configurationJSON: String(decoding: try RunStore.canonicalJSON(configuration), as: UTF8.self))
+            configurationJSON: try HTMLReport.configurationText(in: directory),
+            runs: records.map { (label: $0.fit.name, path: $0.fit.path) })
     }
 }
 

@@ -98,10 +98,10 @@ public struct LotteryReport {
             header: ["level", "network", "weights_remaining_percent", "replicates", "test_accuracy_mean", "test_accuracy_std",
                      "early_stop_iteration_mean", "early_stop_iteration_std", "early_stop_test_accuracy_mean", "early_stop_test_accuracy_std"],
             rows: summaries.map { s in
-                ["\(s.level)", s.network.rawValue, formatted(s.weightsRemaining, digits: 2), "\(s.replicates)",
-                 formatted(s.finalTestAccuracy.mean, digits: 2), formatted(s.finalTestAccuracy.standardDeviation, digits: 2),
-                 formatted(s.earlyStoppingIteration.mean, digits: 0), formatted(s.earlyStoppingIteration.standardDeviation, digits: 0),
-                 formatted(s.earlyStoppingTestAccuracy.mean, digits: 2), formatted(s.earlyStoppingTestAccuracy.standardDeviation, digits: 2)]
+                ["\(s.level)", s.network.rawValue, exact(s.weightsRemaining), "\(s.replicates)",
+                 exact(s.finalTestAccuracy.mean), exact(s.finalTestAccuracy.standardDeviation),
+                 exact(s.earlyStoppingIteration.mean), exact(s.earlyStoppingIteration.standardDeviation),
+                 exact(s.earlyStoppingTestAccuracy.mean), exact(s.earlyStoppingTestAccuracy.standardDeviation)]
             })
     }
 
@@ -111,12 +111,12 @@ public struct LotteryReport {
             header: ["replicate", "level", "network", "weights_remaining_percent"] + layers.map { "\($0)_remaining_percent" }
                 + ["end_iteration", "test_accuracy", "validation_accuracy", "early_stop_iteration", "early_stop_test_accuracy", "wall_seconds"],
             rows: records.map { r in
-                ["\(r.replicate)", "\(r.level)", r.network.rawValue, formatted(r.weightsRemaining, digits: 3)]
-                    + layers.map { formatted(r.layerWeightsRemaining[$0], digits: 3) }
-                    + ["\(r.iterations)", formatted(r.finalTestAccuracy.map { 100 * $0 }, digits: 2),
-                       formatted(r.finalValidationAccuracy.map { 100 * $0 }, digits: 2),
-                       r.earlyStoppingIteration.map(String.init) ?? "", formatted(r.earlyStoppingTestAccuracy.map { 100 * $0 }, digits: 2),
-                       formatted(r.wallSeconds, digits: 1)]
+                ["\(r.replicate)", "\(r.level)", r.network.rawValue, exact(r.weightsRemaining)]
+                    + layers.map { exact(r.layerWeightsRemaining[$0]) }
+                    + ["\(r.iterations)", exact(r.finalTestAccuracy.map { 100 * $0 }),
+                       exact(r.finalValidationAccuracy.map { 100 * $0 }),
+                       r.earlyStoppingIteration.map(String.init) ?? "", exact(r.earlyStoppingTestAccuracy.map { 100 * $0 }),
+                       exact(r.wallSeconds)]
             })
     }
 
@@ -125,8 +125,8 @@ public struct LotteryReport {
             header: ["replicate", "level", "network", "weights_remaining_percent", "iteration", "split", "loss", "accuracy"],
             rows: curves.flatMap { record, points in
                 points.map { p in
-                    ["\(record.replicate)", "\(record.level)", record.network.rawValue, formatted(record.weightsRemaining, digits: 3),
-                     "\(p.step)", p.split, formatted(p.loss, digits: 5), formatted(100 * p.accuracy, digits: 2)]
+                    ["\(record.replicate)", "\(record.level)", record.network.rawValue, exact(record.weightsRemaining),
+                     "\(p.step)", p.split, exact(p.loss), exact(100 * p.accuracy)]
                 }
             })
     }
@@ -142,8 +142,8 @@ public struct LotteryReport {
                 let rows = summaries.filter { $0.network == network || ($0.level == 0 && network != .ticket) }
                 guard rows.contains(where: { $0.network == network }) else { return nil }
                 return PlotSeries(network.displayName, points: rows.map {
-                    PlotPoint(x: $0.weightsRemaining, y: value($0).mean, error: value($0).count > 1 ? value($0).standardDeviation : nil)
-                }, dashed: network != .ticket)
+                    PlotPoint(x: $0.weightsRemaining, y: value($0).mean, error: value($0).errorBar)
+                }, dashed: network != .ticket, color: network.color)
             }
         }
         var plots: [(String, LinePlot)] = [
@@ -159,7 +159,7 @@ public struct LotteryReport {
         ]
         for network in LotteryNetwork.allCases where curves.contains(where: { $0.record.network == network }) {
             let levels = Self.shownLevels(Set(curves.filter { $0.record.network == network }.map(\.record.level)).sorted())
-            let series = levels.map { level in
+            let series = levels.enumerated().map { index, level in
                 let runs = curves.filter { $0.record.level == level && ($0.record.network == network || level == 0) }
                 // From the first evaluation after the start: the untrained start would squash the scale.
                 let steps = Set(runs.flatMap { $0.points.filter { $0.split == "test" }.map(\.step) }).sorted().dropFirst()
@@ -167,7 +167,8 @@ public struct LotteryReport {
                     let spread = Spread(runs.compactMap { run in run.points.first { $0.split == "test" && $0.step == step }.map { 100 * $0.accuracy } })
                     return PlotPoint(x: Double(step), y: spread.mean)
                 }
-                return PlotSeries(String(format: "%.1f%%", runs[0].record.weightsRemaining), points: points, markers: false)
+                return PlotSeries(String(format: "%.1f%%", runs[0].record.weightsRemaining), points: points, markers: false,
+                                  color: SeriesColor.ramp(index, of: levels.count))
             }
             plots.append(("curves-\(network.rawValue).svg", LinePlot(
                 title: "Test accuracy during training: \(network.displayName)", x: PlotAxis("training iteration"),
@@ -182,38 +183,59 @@ public struct LotteryReport {
         return (0..<8).map { levels[Int((Double($0) * Double(levels.count - 1) / 7).rounded())] }
     }
 
-    /// The weights-remaining percent down to which a network's mean test accuracy stays within one standard
-    /// deviation of the dense network's (walking from dense towards sparse, stopping at the first failure).
-    static func lowestMatchingDense(_ summaries: [LotteryLevelSummary], network: LotteryNetwork) -> Double? {
+    /// How `network`'s groups at every pruning level compare with the dense network's, in words, judged over
+    /// replicates (`GroupComparison`): "above the dense network from 51.3% to 13.5% of weights remaining, ...",
+    /// or, with one replicate, "too few replicates to tell (n = 1); as measured, ...".
+    static func comparisonWithDense(
+        _ summaries: [LotteryLevelSummary], network: LotteryNetwork, value: (LotteryLevelSummary) -> Spread,
+        higher: String, lower: String, unit: String, digits: Int
+    ) -> String? {
         guard let dense = summaries.first(where: { $0.level == 0 }) else { return nil }
-        let floor = dense.finalTestAccuracy.mean - dense.finalTestAccuracy.standardDeviation
-        var lowest: Double?
-        for row in summaries.filter({ $0.network == network && $0.level > 0 }) {
-            guard row.finalTestAccuracy.mean >= floor else { break }
-            lowest = row.weightsRemaining
+        let rows = summaries.filter { $0.network == network && $0.level > 0 }
+        guard !rows.isEmpty else { return nil }
+        return GroupComparison.describe(
+            rows.map { (label: String(format: "%.1f%%", $0.weightsRemaining), group: value($0)) }, against: value(dense),
+            higher: higher, lower: lower, same: "not distinguishable from it", itemName: "levels", unit: unit, digits: digits)
+    }
+
+    /// The introduction's findings: the dense accuracy, and each network's accuracy against it.
+    static func accuracyFindings(_ summaries: [LotteryLevelSummary]) -> String {
+        guard let dense = summaries.first(where: { $0.level == 0 }) else { return "" }
+        var findings = "Dense network: \(dense.finalTestAccuracy.text(unit: "%")) test accuracy."
+        for network in LotteryNetwork.allCases {
+            guard let comparison = comparisonWithDense(
+                summaries, network: network, value: \.finalTestAccuracy, higher: "above the dense network", lower: "below the dense network",
+                unit: "pp", digits: 2)
+            else { continue }
+            findings += " \(network.displayName.prefix(1).uppercased() + network.displayName.dropFirst()), by weights remaining: \(comparison)."
         }
-        return lowest
+        return findings
+    }
+
+    /// The early-stopping section's text: each network's early-stopping iteration against the dense network's.
+    static func earlyStoppingFindings(_ summaries: [LotteryLevelSummary]) -> String {
+        guard let dense = summaries.first(where: { $0.level == 0 }), dense.earlyStoppingIteration.count > 0 else {
+            return "No early-stopping iteration was measured (it needs a validation split)."
+        }
+        var text = "The iteration of minimum validation loss; Frankle & Carbin found that winning tickets reach it earlier than the dense network until they are pruned too far. Here the dense network stops at \(dense.earlyStoppingIteration.text(digits: 0, unit: "it"))."
+        for network in LotteryNetwork.allCases {
+            guard let comparison = comparisonWithDense(
+                summaries, network: network, value: \.earlyStoppingIteration, higher: "later than the dense network",
+                lower: "earlier than the dense network", unit: "it", digits: 0)
+            else { continue }
+            text += " \(network.displayName.prefix(1).uppercased() + network.displayName.dropFirst()), by weights remaining: \(comparison)."
+        }
+        return text
     }
 
     private func report(
         configuration: LotteryConfiguration, summaries: [LotteryLevelSummary], levelTable: CSVTable, records: [LotteryStageRecord]
     ) throws -> HTMLReport {
         let training = configuration.training
-        let stored = try String(contentsOf: file("config.json"), encoding: .utf8)
+        let stored = try HTMLReport.configurationText(in: directory)
         let expected = configuration.trainingRunCount
-        var findings = ""
-        if let dense = summaries.first(where: { $0.level == 0 }) {
-            let floor = dense.finalTestAccuracy.mean - dense.finalTestAccuracy.standardDeviation
-            findings = String(
-                format: "Dense network: %.2f ± %.2f%% test accuracy (%d replicate%@).", dense.finalTestAccuracy.mean,
-                dense.finalTestAccuracy.standardDeviation, dense.replicates, dense.replicates == 1 ? "" : "s")
-            for network in LotteryNetwork.allCases where summaries.contains(where: { $0.network == network && $0.level > 0 }) {
-                let lowest = Self.lowestMatchingDense(summaries, network: network)
-                findings += " " + network.displayName.prefix(1).uppercased() + network.displayName.dropFirst()
-                    + (lowest.map { String(format: ": mean test accuracy at or above the dense mean minus one standard deviation (%.2f%%) down to %.1f%% of weights remaining.", floor, $0) }
-                        ?? String(format: ": below the dense mean minus one standard deviation (%.2f%%) from the first pruning level.", floor))
-            }
-        }
+        let findings = Self.accuracyFindings(summaries)
+        let judged = summaries.contains { $0.replicates > 1 } ? " Differences are judged by \(GroupComparison.method)." : ""
         let introduction = """
             Iterative magnitude pruning with rewinding (Frankle & Carbin 2019; Frankle et al. 2020) of \(training.model) on \
             \(training.dataset.displayName): train for \(training.steps), prune \(configuration.strategy.rawValue) \
@@ -222,7 +244,7 @@ public struct LotteryReport {
             replicate(s) (seeds \(training.seed) to \(training.seed + UInt64(configuration.replicates - 1))). Controls at every level: \(configuration.controls.isEmpty ? "none" : configuration.controls.map(\.displayName).joined(separator: " and ")). \
             Evaluation every \(training.evaluateEvery) on \(training.validationCount) held-out validation images and the test set.
 
-            \(records.count) of \(expected) training runs finished.\(records.count < expected ? " Run the same command again to finish the rest." : "") \(findings)
+            \(records.count) of \(expected) training runs finished.\(records.count < expected ? " Run the same command again to finish the rest." : "") \(findings)\(judged)
             """
         let errorBars = configuration.replicates > 1 ? " Error bars: one standard deviation over replicates." : ""
         return HTMLReport(
@@ -236,13 +258,27 @@ public struct LotteryReport {
                       text: "Test accuracy at the iteration of minimum validation loss, as in Frankle & Carbin's figures.\(errorBars)",
                       image: "early-stopping-accuracy.svg"),
                 .init(title: "Early-stopping iteration",
-                      text: "The iteration of minimum validation loss: winning tickets learn faster than the dense network and the controls, so their early stopping comes earlier until they are pruned too far.\(errorBars)",
+                      text: Self.earlyStoppingFindings(summaries) + errorBars,
                       image: "early-stopping-iteration.svg", links: [("stages.csv (per run, with per-layer sparsity)", "stages.csv"), ("metrics.jsonl", "metrics.jsonl")]),
             ] + LotteryNetwork.allCases.filter { network in records.contains { $0.network == network } }.map { network in
                 .init(title: "Training curves: \(network.displayName)",
                       text: "Test accuracy during training at each level, from the first evaluation after the start (legend: weights remaining; at most eight levels shown; mean over replicates). Every evaluation of every run is in curves.csv.",
                       image: "curves-\(network.rawValue).svg", links: [("curves.csv", "curves.csv")])
             },
-            configurationJSON: stored)
+            configurationJSON: stored,
+            runs: records.map { r in
+                (label: "r\(r.replicate) level \(r.level) \(r.network.rawValue)", path: "replicate-\(r.replicate)/level-\(r.level)/\(r.network.rawValue)")
+            })
+    }
+}
+
+extension LotteryNetwork {
+    /// Its colour in every figure (the dense network is the ticket's level 0).
+    var color: String {
+        switch self {
+        case .ticket: SeriesColor.ticket
+        case .randomReinitialization: SeriesColor.randomReinitialization
+        case .randomPruning: SeriesColor.randomPruning
+        }
     }
 }

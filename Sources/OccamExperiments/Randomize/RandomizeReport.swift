@@ -90,7 +90,7 @@ public struct RandomizeReport {
         _ records: [RandomizeRunRecord], summaries: [RandomizeConditionSummary],
         curves: [(run: RandomizeRunRecord, points: [EvaluationRecord])], configuration: RandomizeConfiguration
     ) throws {
-        func percent(_ value: Double?) -> String { formatted(value.map { 100 * $0 }, digits: 2) }
+        func percent(_ value: Double?) -> String { exact(value.map { 100 * $0 }) }
         try CSVTable(
             header: ["replicate", "condition", "regularization", "fit_iteration", "iterations", "train_accuracy_percent", "test_accuracy_percent", "corrupted_test_accuracy_percent"],
             rows: records.map { r in
@@ -103,8 +103,8 @@ public struct RandomizeReport {
             header: ["replicate", "condition", "regularization", "iteration", "epoch", "split", "loss", "accuracy_percent"],
             rows: curves.flatMap { run, points in
                 points.map { p in
-                    ["\(run.replicate)", run.condition.description, run.regularization, "\(p.step)", formatted(p.epoch, digits: 3), p.split,
-                     formatted(p.loss, digits: 5), formatted(100 * p.accuracy, digits: 2)]
+                    ["\(run.replicate)", run.condition.description, run.regularization, "\(p.step)", exact(p.epoch), p.split,
+                     exact(p.loss), exact(100 * p.accuracy)]
                 }
             }).write(to: file("curves.csv"))
     }
@@ -114,9 +114,9 @@ public struct RandomizeReport {
             header: ["condition", "runs", "fitted", "steps_to_fit_mean", "steps_to_fit_std", "slowdown_mean", "slowdown_std",
                      "train_accuracy_percent", "test_error_percent_mean", "test_error_percent_std", "corrupted_test_error_percent"],
             rows: summaries.map { s in
-                [s.condition.description, "\(s.runs)", "\(s.fitted)", formatted(s.stepsToFit.mean, digits: 0), formatted(s.stepsToFit.standardDeviation, digits: 0),
-                 formatted(s.slowdown.mean, digits: 2), formatted(s.slowdown.standardDeviation, digits: 2), formatted(s.trainAccuracy.mean, digits: 2),
-                 formatted(s.testError.mean, digits: 2), formatted(s.testError.standardDeviation, digits: 2), formatted(s.corruptedTestError.mean, digits: 2)]
+                [s.condition.description, "\(s.runs)", "\(s.fitted)", exact(s.stepsToFit.mean), exact(s.stepsToFit.standardDeviation),
+                 exact(s.slowdown.mean), exact(s.slowdown.standardDeviation), exact(s.trainAccuracy.mean),
+                 exact(s.testError.mean), exact(s.testError.standardDeviation), exact(s.corruptedTestError.mean)]
             })
     }
 
@@ -132,8 +132,8 @@ public struct RandomizeReport {
                     let test = Spread(runs.compactMap { $0.testAccuracy.map { 100 * $0 } })
                     return [configuration.training.model + configuration.training.widths.map { "-\($0)" }.joined(), variant, condition.description,
                             "\(runs.count)", "\(runs.filter { $0.fitIteration != nil }.count)",
-                            formatted(Spread(runs.compactMap { $0.trainAccuracy.map { 100 * $0 } }).mean, digits: 2),
-                            formatted(test.mean, digits: 2), formatted(test.standardDeviation, digits: 2)]
+                            exact(Spread(runs.compactMap { $0.trainAccuracy.map { 100 * $0 } }).mean),
+                            exact(test.mean), exact(test.standardDeviation)]
                 }
             })
     }
@@ -146,31 +146,38 @@ public struct RandomizeReport {
             title: "Training loss against steps (replicate 0)", x: PlotAxis("training steps (thousands)"),
             y: PlotAxis("training loss (cross-entropy on the whole training set)"),
             series: curves.map { run, points in
-                PlotSeries(run.condition.description, points: points.filter { $0.split == "train" }.map { PlotPoint(x: Double($0.step) / 1000, y: $0.loss) },
-                           dashed: run.condition.labelCorruption == nil, markers: false)
+                let index = configuration.conditions.firstIndex(of: run.condition) ?? 0
+                return PlotSeries(run.condition.description, points: points.filter { $0.split == "train" }.map { PlotPoint(x: Double($0.step) / 1000, y: $0.loss) },
+                                  dashed: run.condition.labelCorruption == nil, markers: false,
+                                  color: SeriesColor.ramp(index, of: configuration.conditions.count))
             }
         ).write(to: file("training-loss.svg"))
-        let replicates = configuration.replicates
         func byCorruption(_ kind: RandomizationCondition.Kind, _ value: (RandomizeConditionSummary) -> Spread) -> [PlotPoint] {
             summaries.compactMap { s -> PlotPoint? in
                 let p = kind == .corrupt ? s.condition.labelCorruption : (s.condition.kind == .corruptIncorrect ? s.condition.probability : nil)
                 let spread = value(s)
                 guard let p, spread.count > 0 else { return nil }
-                return PlotPoint(x: p, y: spread.mean, error: replicates > 1 ? spread.standardDeviation : nil)
+                return PlotPoint(x: p, y: spread.mean, error: spread.errorBar)
             }.sorted { $0.x < $1.x }
         }
         func series(_ value: @escaping (RandomizeConditionSummary) -> Spread) -> [PlotSeries] {
-            [PlotSeries("any class (Zhang)", points: byCorruption(.corrupt, value)),
-             PlotSeries("a wrong class", points: byCorruption(.corruptIncorrect, value), dashed: true)].filter { !$0.points.isEmpty }
+            [PlotSeries("any class (Zhang)", points: byCorruption(.corrupt, value), color: SeriesColor.test),
+             PlotSeries("a wrong class", points: byCorruption(.corruptIncorrect, value), dashed: true, color: SeriesColor.train)].filter { !$0.points.isEmpty }
         }
         let corruption = PlotAxis("label corruption p", range: 0...1)
-        try LinePlot(
-            title: "Time to fit against label corruption", x: corruption,
-            y: PlotAxis("steps to fit / steps to fit true labels"), series: series(\.slowdown)
-        ).write(to: file("slowdown.svg"))
+        let slowdown = file("slowdown.svg")
+        if Self.hasSlowdown(summaries) {
+            try LinePlot(
+                title: "Time to fit against label corruption", x: corruption,
+                y: PlotAxis("steps to fit / steps to fit true labels"), series: series(\.slowdown)
+            ).write(to: slowdown)
+        } else if FileManager.default.fileExists(atPath: slowdown.path) {
+            try FileManager.default.removeItem(at: slowdown)  // an empty plot says nothing; the report says why
+        }
         var errorSeries = series(\.testError)
         if configuration.evaluateCorruptedTest {
-            errorSeries += [PlotSeries("vs corrupted test labels", points: byCorruption(.corrupt, \.corruptedTestError), dashed: true)]
+            errorSeries += [PlotSeries("vs corrupted test labels", points: byCorruption(.corrupt, \.corruptedTestError), dashed: true,
+                                       color: SeriesColor.corruptedTest)]
         }
         try LinePlot(
             title: "Test error against label corruption", x: corruption, y: PlotAxis("test error (%)", range: 0...100),
@@ -180,17 +187,52 @@ public struct RandomizeReport {
 
     private func file(_ name: String) -> URL { directory.appendingPathComponent(name) }
 
+    /// Whether the slowdown plot has a point: a corruption level and the true labels both fit in some replicate.
+    static func hasSlowdown(_ summaries: [RandomizeConditionSummary]) -> Bool {
+        summaries.contains { $0.slowdown.count > 0 && ($0.condition.labelCorruption != nil || $0.condition.kind == .corruptIncorrect) }
+    }
+
+    /// Why there is no slowdown plot, from what was run and what fit.
+    static func whyNoSlowdown(_ summaries: [RandomizeConditionSummary]) -> String {
+        let truth = summaries.first { $0.condition.kind == .trueLabels }
+        let corrupted = summaries.filter { $0.condition.labelCorruption != nil || $0.condition.kind == .corruptIncorrect }
+        let reason: String
+        if truth == nil {
+            reason = "the true-label condition was not run, and the slowdown is measured against it"
+        } else if corrupted.isEmpty {
+            reason = "no label-corruption condition was run"
+        } else if truth!.fitted == 0 {
+            reason = "no true-label run fit its training set within the budget, so there is nothing to divide by"
+        } else {
+            reason = "no label-corruption run fit its training set within the budget in a replicate whose true-label run fit"
+        }
+        return "No slowdown plot (Figure 1b): \(reason). The table gives each condition's runs, how many fit and the training accuracy reached; a longer --steps lets more runs fit."
+    }
+
+    /// One condition's line of the introduction: how many runs fit, in how many steps, how that compares with the
+    /// true labels (judged over replicates), and the test error.
+    static func finding(_ s: RandomizeConditionSummary) -> String {
+        let fit = s.fitted == s.runs ? "all \(s.runs) fit" : "\(s.fitted) of \(s.runs) fit"
+        let steps = s.stepsToFit.count > 0 ? " in \(s.stepsToFit.text(digits: 0, unit: " steps"))" : ""
+        var slow = ""
+        if s.slowdown.count > 0 && s.condition.kind != .trueLabels {
+            let ratio = s.slowdown.text(unit: "x the true labels' steps")
+            switch GroupComparison(s.slowdown, against: 1).verdict {
+            case .higher: slow = " (\(ratio): slower)"
+            case .lower: slow = " (\(ratio): faster)"
+            case .indistinguishable: slow = " (\(ratio): not distinguishable from the true labels)"
+            case .tooFewReplicates: slow = " (\(ratio); too few replicates to tell whether it is slower)"
+            }
+        }
+        return "\(s.condition): \(fit)\(steps)\(slow), test error \(s.testError.text(unit: "%"))."
+    }
+
     private func report(
         _ configuration: RandomizeConfiguration, summaries: [RandomizeConditionSummary], records: [RandomizeRunRecord]
     ) throws -> HTMLReport {
         let t = configuration.training
         let fitTarget = formatted(100 * (t.stopAtTrainingAccuracy ?? 1))
-        let findings = summaries.map { s in
-            let fit = s.fitted == s.runs ? "all \(s.runs) fit" : "\(s.fitted) of \(s.runs) fit"
-            let steps = s.stepsToFit.count > 0 ? String(format: " in %.0f ± %.0f steps", s.stepsToFit.mean, s.stepsToFit.standardDeviation) : ""
-            let slow = s.slowdown.count > 0 && s.condition.kind != .trueLabels ? String(format: " (%.2f ± %.2f x the true labels')", s.slowdown.mean, s.slowdown.standardDeviation) : ""
-            return "\(s.condition): \(fit)\(steps)\(slow), test error \(formatted(s.testError.mean, digits: 2))%."
-        }.joined(separator: " ")
+        let findings = summaries.map(Self.finding).joined(separator: " ")
         let errorBars = configuration.replicates > 1 ? " Error bars: one standard deviation over \(configuration.replicates) replicates." : ""
         return HTMLReport(
             title: "Fitting random labels: \(t.model) on \(t.dataset.displayName)",
@@ -209,13 +251,23 @@ public struct RandomizeReport {
             sections: [
                 .init(title: "Training loss (Figure 1a)", text: "The loss on the whole training set after every evaluation, replicate 0; conditions off Zhang's corruption axis (randomized inputs, wrong-class corruption) dashed.",
                       image: "training-loss.svg", links: [("curves.csv", "curves.csv")]),
-                .init(title: "Slowdown (Figure 1b)", text: "Steps to fit each corruption level over the steps to fit the true labels, per replicate.\(errorBars)",
-                      image: "slowdown.svg", table: conditionTable(summaries), links: [("randomize.csv", "randomize.csv"), ("runs.csv", "runs.csv")]),
+                Self.hasSlowdown(summaries)
+                    ? .init(title: "Slowdown (Figure 1b)", text: "Steps to fit each corruption level over the steps to fit the true labels, per replicate.\(errorBars)",
+                            image: "slowdown.svg", table: conditionTable(summaries), links: [("randomize.csv", "randomize.csv"), ("runs.csv", "runs.csv")])
+                    : .init(title: "Steps to fit",
+                            text: Self.whyNoSlowdown(summaries),
+                            table: conditionTable(summaries), links: [("randomize.csv", "randomize.csv"), ("runs.csv", "runs.csv")]),
                 .init(title: "Test error (Figure 1c)", text: "Test error on the true test labels (and, when measured, on test labels corrupted in the same way) against the corruption; chance is 100 - 100/classes percent.\(errorBars)", image: "test-error.svg"),
+            ] + (configuration.regularizedVariants.isEmpty ? [] : [
                 .init(title: "Explicit regularization (Table 1)",
                       text: "Weight decay \(formatted(Regularizer.weightDecayValue)), dropout \(formatted(Regularizer.dropoutRate)) after the hidden layer, and augmentation (random crops with padding \(Regularizer.augmentationValue.cropPadding) and horizontal flips), alone and together, on true and random labels.",
                       table: regularizationTable(records, configuration: configuration), links: [("regularization.csv", "regularization.csv")]),
-            ],
-            configurationJSON: String(decoding: try RunStore.canonicalJSON(configuration), as: UTF8.self))
+            ]),
+            configurationJSON: try HTMLReport.configurationText(in: directory),
+            runs: records.map { r in
+                let run = configuration.runs.first { $0.condition == r.condition && RandomizeConfiguration.variantName($0.regularizers) == r.regularization }
+                return (label: "r\(r.replicate) \(r.condition)\(r.regularization == "none" ? "" : " + \(r.regularization)")",
+                        path: "replicate-\(r.replicate)/\(run?.path ?? "")")
+            })
     }
 }

@@ -21,7 +21,14 @@ public struct CSVTable: Sendable {
     public func write(to url: URL) throws { try ResultFiles.write(Data(text.utf8), to: url) }
 }
 
-/// A number for a table with `digits` decimal places; "" for NaN, infinities or nil.
+/// A number for a CSV file with every digit it has (the shortest text that reads back as the same Double:
+/// "4.8e-06", "88.55"); "" for NaN, infinities or nil. HTML tables round it for reading.
+func exact(_ value: Double?) -> String {
+    guard let value, value.isFinite else { return "" }
+    return "\(value)"
+}
+
+/// A number for prose with `digits` decimal places; "" for NaN, infinities or nil.
 func formatted(_ value: Double?, digits: Int = 4) -> String {
     guard let value, value.isFinite else { return "" }
     return String(format: "%.\(digits)f", value)

@@ -100,9 +100,12 @@ public struct PlotSeries: Sendable {
     public var points: [PlotPoint]
     public var dashed: Bool
     public var markers: Bool
+    /// A fixed colour (`SeriesColor`), so that one role looks the same in every figure; nil takes the
+    /// palette's colour of the series' position.
+    public var color: String?
 
-    public init(_ name: String, points: [PlotPoint], dashed: Bool = false, markers: Bool = true) {
-        (self.name, self.points, self.dashed, self.markers) = (name, points, dashed, markers)
+    public init(_ name: String, points: [PlotPoint], dashed: Bool = false, markers: Bool = true, color: String? = nil) {
+        (self.name, self.points, self.dashed, self.markers, self.color) = (name, points, dashed, markers, color)
     }
 }
 
@@ -111,6 +114,13 @@ public struct PlotVerticalLine: Sendable, Equatable {
     public var x: Double
     public var label: String
     public init(x: Double, label: String) { (self.x, self.label) = (x, label) }
+}
+
+/// A labeled horizontal line across a plot: a threshold on the y axis ("stability threshold (2 pp)").
+public struct PlotHorizontalLine: Sendable, Equatable {
+    public var y: Double
+    public var label: String
+    public init(y: Double, label: String) { (self.y, self.label) = (y, label) }
 }
 
 /// A line plot written as a standalone SVG file: title, axes with ticks and labels (linear or log, either
@@ -122,12 +132,21 @@ public struct LinePlot: Sendable {
     public var series: [PlotSeries]
     /// Vertical lines drawn behind the series, labeled at the top of the frame.
     public var verticalLines: [PlotVerticalLine] = []
+    /// Horizontal lines drawn behind the series across the whole frame, labeled at their right end; their
+    /// values are always inside the y range shown.
+    public var horizontalLines: [PlotHorizontalLine] = []
     public var width = 760.0
     public var height = 460.0
 
-    public init(title: String, x: PlotAxis, y: PlotAxis, series: [PlotSeries], verticalLines: [PlotVerticalLine] = []) {
-        (self.title, self.x, self.y, self.series, self.verticalLines) = (title, x, y, series, verticalLines)
+    public init(
+        title: String, x: PlotAxis, y: PlotAxis, series: [PlotSeries], verticalLines: [PlotVerticalLine] = [],
+        horizontalLines: [PlotHorizontalLine] = []
+    ) {
+        (self.title, self.x, self.y, self.series, self.verticalLines, self.horizontalLines) = (title, x, y, series, verticalLines, horizontalLines)
     }
+
+    /// The colour of the series at `index`: its own, or the palette's.
+    func color(ofSeries index: Int) -> String { series[index].color ?? Self.palette[index % Self.palette.count] }
 
     /// Ten colors that stay apart for most readers (Tableau 10).
     static let palette = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"]
@@ -139,7 +158,7 @@ public struct LinePlot: Sendable {
     var domains: (x: ClosedRange<Double>, y: ClosedRange<Double>) {
         let points = series.flatMap(\.points)
         let ys = points.flatMap { point in [point.y - (point.error ?? 0), point.y + (point.error ?? 0)] }
-        return (x.domain(of: points.map(\.x) + verticalLines.map(\.x)), y.domain(of: ys))
+        return (x.domain(of: points.map(\.x) + verticalLines.map(\.x)), y.domain(of: ys + horizontalLines.map(\.y)))
     }
 
     /// Pixel coordinates of a data point.
@@ -184,11 +203,21 @@ public struct LinePlot: Sendable {
             out += "<text x=\"\(n(p + 4))\" y=\"\(n(f.top + 14 + 15 * Double(row)))\" fill=\"#555\">\(escaped(line.label))</text>\n"
         }
 
-        // Series, clipped to the frame.
-        out += "<clipPath id=\"frame\"><rect x=\"\(n(f.left))\" y=\"\(n(f.top))\" width=\"\(n(f.right - f.left))\" height=\"\(n(f.bottom - f.top))\"/></clipPath>\n"
+        // Horizontal lines: dashed across the frame, labeled above their right end.
+        for line in horizontalLines where line.y.isFinite && (y.scale == .linear || line.y > 0) {
+            let p = position(xDomain.lowerBound, line.y).y
+            guard p >= f.top - 0.5 && p <= f.bottom + 0.5 else { continue }
+            out += "<line x1=\"\(n(f.left))\" y1=\"\(n(p))\" x2=\"\(n(f.right))\" y2=\"\(n(p))\" stroke=\"#777\" stroke-width=\"1.2\" stroke-dasharray=\"3 3\"/>\n"
+            out += "<text x=\"\(n(f.right - 4))\" y=\"\(n(p - 5))\" text-anchor=\"end\" fill=\"#555\">\(escaped(line.label))</text>\n"
+        }
+
+        // Series, clipped to the frame widened by a marker's size, so that points, markers and error-bar caps on
+        // the frame's edge (a fixed range's ends) are drawn whole.
+        let margin = 6.0
+        out += "<clipPath id=\"frame\"><rect x=\"\(n(f.left - margin))\" y=\"\(n(f.top - margin))\" width=\"\(n(f.right - f.left + 2 * margin))\" height=\"\(n(f.bottom - f.top + 2 * margin))\"/></clipPath>\n"
         out += "<g clip-path=\"url(#frame)\">\n"
         for (index, line) in series.enumerated() {
-            let color = Self.palette[index % Self.palette.count]
+            let color = color(ofSeries: index)
             let dash = line.dashed ? " stroke-dasharray=\"6 4\"" : ""
             for run in drawableRuns(line.points) where run.count > 1 {
                 let coordinates = run.map { position($0.x, $0.y) }.map { "\(n($0.x)),\(n($0.y))" }.joined(separator: " ")
@@ -210,7 +239,7 @@ public struct LinePlot: Sendable {
         // Legend to the right of the frame.
         let rowHeight = min(20, (f.bottom - f.top) / Double(max(series.count, 1)))
         for (index, line) in series.enumerated() {
-            let color = Self.palette[index % Self.palette.count]
+            let color = color(ofSeries: index)
             let rowY = f.top + 8 + Double(index) * rowHeight
             let dash = line.dashed ? " stroke-dasharray=\"6 4\"" : ""
             out += "<line x1=\"\(n(f.right + 14))\" y1=\"\(n(rowY))\" x2=\"\(n(f.right + 40))\" y2=\"\(n(rowY))\" stroke=\"\(color)\" stroke-width=\"2\"\(dash)/>\n"
