@@ -28,6 +28,16 @@ public enum ParameterSelection: Sendable, Hashable, Codable, CustomStringConvert
         }
     }
 
+    /// Stored as its text ("weights", "fc1.weight,fc2.weight").
+    public init(from decoder: Decoder) throws {
+        self.init(parsing: try decoder.singleValueContainer().decode(String.self))
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+
     /// Whether the parameter `name` of `shape` is selected.
     func includes(_ name: String, shape: [Int]) -> Bool {
         switch self {

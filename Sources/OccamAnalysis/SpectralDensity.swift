@@ -10,11 +10,15 @@ public struct SpectralDensity: Sendable, Codable {
     public struct Quadrature: Sendable, Codable {
         public var nodes: [Double]
         public var weights: [Double]
+        public init(nodes: [Double], weights: [Double]) { (self.nodes, self.weights) = (nodes, weights) }
     }
 
     public var probes: [Quadrature]
     /// The operator's dimension n.
     public var dimension: Int
+
+    /// A density from quadratures already computed.
+    public init(probes: [Quadrature], dimension: Int) { (self.probes, self.dimension) = (probes, dimension) }
 
     /// The density of `op` from `probeCount` Rademacher probes with `steps` Lanczos steps each (full
     /// re-orthogonalization; at most n steps).
