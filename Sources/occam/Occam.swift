@@ -10,7 +10,7 @@ struct Occam: ParsableCommand {
             Start with `occam doctor` to check the set-up.
             """,
         subcommands: [
-            TrainCommand.self, EvalCommand.self, LotteryCommand.self, ConnectivityCommand.self, KernelCommand.self, RandomizeCommand.self, MemorizeCommand.self, DoubleDescentCommand.self, ReportCommand.self, MinNormCommand.self, ModelsCommand.self,
+            TrainCommand.self, EvalCommand.self, CurvatureCommand.self, LotteryCommand.self, ConnectivityCommand.self, KernelCommand.self, RandomizeCommand.self, MemorizeCommand.self, DoubleDescentCommand.self, ReportCommand.self, MinNormCommand.self, ModelsCommand.self,
             BenchCommand.self, DoctorCommand.self,
         ]
     )
