@@ -57,9 +57,11 @@ public enum FashionMNIST {
         return (found, candidates)
     }
 
-    /// The file `name.gz` in `directory`, else `name`, else nil.
+    /// The file `name.gz` in `directory`, else `name`, else the same with the dot-named spelling of MNIST's
+    /// original distribution ("train-images.idx3-ubyte" for "train-images-idx3-ubyte"), else nil.
     static func file(_ name: String, in directory: URL) -> URL? {
-        [name + ".gz", name].lazy.map { directory.appendingPathComponent($0) }
+        let dotted = name.replacingOccurrences(of: "-idx", with: ".idx")
+        return [name + ".gz", name, dotted + ".gz", dotted].lazy.map { directory.appendingPathComponent($0) }
             .first { FileManager.default.fileExists(atPath: $0.path) }
     }
 }

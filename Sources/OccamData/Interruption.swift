@@ -13,6 +13,12 @@ public enum Interruption {
         guard !installed else { return }
         installed = true
         signal(SIGPIPE, SIG_IGN)
+        // A process may start with these signals blocked (the mask is inherited across exec, e.g. from a
+        // launcher's thread): unblock them on this thread, or they would stay pending and never stop the run.
+        var set = sigset_t()
+        sigemptyset(&set)
+        for number in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&set, number) }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         for number in [SIGINT, SIGTERM, SIGHUP] {
             signal(number) { number in
                 if receivedSignal != 0 {

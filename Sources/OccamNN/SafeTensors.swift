@@ -276,6 +276,9 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
     case missingTensor(URL?, name: String)
     /// A tensor has another dtype than the one asked for.
     case dtypeMismatch(URL?, name: String, expected: String, found: String)
+    /// A well-formed file that does not fit what reads it: a tensor with another shape than the model's, a
+    /// missing tensor, metadata that names an impossible configuration.
+    case incompatible(URL?, reason: String)
 
     public var description: String {
         switch self {
@@ -311,6 +314,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
                 + Self.damaged
         case .missingTensor(let url, let name):
             return "\(Self.name(url)): no tensor named \(name). Was it written by another model or version?"
+        case .incompatible(let url, let reason):
+            return "\(Self.name(url)): \(reason)."
         case .dtypeMismatch(let url, let name, let expected, let found):
             return "\(Self.name(url)): tensor \(name) is stored as \(found), expected \(expected). "
                 + "Load it with the matching precision."

@@ -352,12 +352,14 @@ public struct Trainer<Scalar: TensorScalar> {
         if let mask {
             parameters = parameters.mapTensors { name, tensor in mask[name].map { tensor * $0 } ?? tensor }
         }
-        return TrainingCheckpoint(
+        var checkpoint = TrainingCheckpoint(
             configuration: configuration, iteration: startIteration, parameters: parameters,
             buffers: initialBuffers ?? model.initialBuffers(),
             optimizerState: OptimizerState(kind: configuration.optimizer.kind.stateKind, step: 0, tensors: ParameterSet()),
             mask: mask)
     }
+        (checkpoint.inputShape, checkpoint.classes) = (model.inputShape, model.classes)
+        return checkpoint
 
     /// The checkpoint in `directory` with the most iterations, if any.
     private func latestCheckpoint() throws -> URL? {

@@ -17,6 +17,10 @@ public struct TrainingCheckpoint<Scalar: TensorScalar>: Sendable {
     public var buffers: ParameterSet<Scalar>
     public var optimizerState: OptimizerState<Scalar>
     public var mask: PruningMask<Scalar>?
+    /// The model's input shape ([C, H, W]) and class count when they differ from the data set's (synthetic
+    /// data): written as "occam.input_shape" and "occam.classes"; nil: the configured data set's.
+    public var inputShape: [Int]?
+    public var classes: Int?
 
     public init(
         configuration: TrainingConfiguration, iteration: Int, parameters: ParameterSet<Scalar>,
@@ -36,6 +40,10 @@ public struct TrainingCheckpoint<Scalar: TensorScalar>: Sendable {
             "occam.optimizer_step": String(optimizerState.step),
             "occam.precision": Scalar.precisionName,
         ])
+        if let inputShape, inputShape != configuration.dataset.imageShapeArray {
+            file.metadata["occam.input_shape"] = inputShape.map(String.init).joined(separator: ",")
+        }
+        if let classes, classes != configuration.dataset.classCount { file.metadata["occam.classes"] = String(classes) }
         file.insert(parameters)
         file.insert(buffers)
         file.insert(optimizerState.tensors, prefix: "optimizer.")
@@ -49,7 +57,9 @@ public struct TrainingCheckpoint<Scalar: TensorScalar>: Sendable {
         let file = try SafeTensorsFile.read(from: url)
         func metadata(_ key: String) throws -> String {
             guard let value = file.metadata[key] else {
-                throw CheckpointError.invalidHeader(url, reason: "metadata \"\(key)\" is missing: not a checkpoint written by occam train")
+                throw CheckpointError.incompatible(
+                    url, reason: "its metadata has no \"\(key)\", so it is not a checkpoint written by occam train (a PyTorch "
+                        + "state dict? `occam eval` reads one with --model NAME)")
             }
             return value
         }
@@ -60,7 +70,7 @@ public struct TrainingCheckpoint<Scalar: TensorScalar>: Sendable {
         } catch let error as CheckpointError {
             throw error
         } catch let error as TrainingError {
-            throw CheckpointError.invalidHeader(url, reason: "its configuration (occam.config) is impossible: \(error)")
+            throw CheckpointError.incompatible(url, reason: "its configuration (occam.config) is impossible: \(error)")
         } catch {
             throw CheckpointError.invalidHeader(url, reason: "occam.config is not a training configuration this version of occam reads")
         }
@@ -71,10 +81,30 @@ public struct TrainingCheckpoint<Scalar: TensorScalar>: Sendable {
         }
         let precision = try metadata("occam.precision")
         guard precision == Scalar.precisionName else {
-            throw CheckpointError.invalidHeader(url, reason: "it holds \(precision) tensors; run with --precision \(precision)")
+            throw CheckpointError.incompatible(url, reason: "it holds \(precision) tensors; run with --precision \(precision)")
         }
-        let model: Model<Scalar> = try configuration.buildModel(
-            inputShape: configuration.dataset.imageShapeArray, classes: configuration.dataset.classCount)
+        // The model's input shape and classes: the data set's, unless the file names others (synthetic data),
+        // within bounds that keep a hostile file from asking for a huge model.
+        var inputShape = configuration.dataset.imageShapeArray, classes = configuration.dataset.classCount
+        if let text = file.metadata["occam.input_shape"] {
+            let extents = text.split(separator: ",", omittingEmptySubsequences: false).compactMap { Int($0) }
+            guard extents.count == 3, (1...4).contains(extents[0]), (1...256).contains(extents[1]), (1...256).contains(extents[2]) else {
+                throw CheckpointError.invalidHeader(url, reason: "occam.input_shape \"\(text)\" is not C,H,W with 1-4 channels and 1-256 pixels a side")
+            }
+            inputShape = extents
+        }
+        if let text = file.metadata["occam.classes"] {
+            guard let count = Int(text), (2...100_000).contains(count) else {
+                throw CheckpointError.invalidHeader(url, reason: "occam.classes \"\(text)\" is not a class count from 2 to 100000")
+            }
+            classes = count
+        }
+        do {
+            try configuration.checkModelSize(inputShape: inputShape, classes: classes)
+        } catch {
+            throw CheckpointError.incompatible(url, reason: "its configuration (occam.config) is impossible: \(error)")
+        }
+        let model: Model<Scalar> = try configuration.buildModel(inputShape: inputShape, classes: classes)
         var random = RandomGenerator(seed: 0)
         let parameterNames = model.initialParameters(using: &random).names
         random = RandomGenerator(seed: 0)
@@ -89,10 +119,10 @@ public struct TrainingCheckpoint<Scalar: TensorScalar>: Sendable {
         // bytes but another shape would otherwise reach the engine's preconditions.
         func check(_ name: String, _ shape: [Int], against wanted: [Int]?, as what: String) throws {
             guard let wanted else {
-                throw CheckpointError.invalidHeader(url, reason: "\(what) \(name) belongs to no parameter of \(configuration.model)")
+                throw CheckpointError.incompatible(url, reason: "\(what) \(name) belongs to no parameter of \(configuration.model)")
             }
             guard shape == wanted else {
-                throw CheckpointError.invalidHeader(
+                throw CheckpointError.incompatible(
                     url, reason: "tensor \(name) has shape \(shape), but \(configuration.model) (as occam.config describes it) needs \(wanted)")
             }
         }
@@ -106,18 +136,66 @@ public struct TrainingCheckpoint<Scalar: TensorScalar>: Sendable {
         for (name, tensor) in maskTensors.entries { try check("mask." + name, tensor.shape, against: expected[name]?.shape, as: "mask") }
         let kind = try metadata("occam.optimizer")
         guard kind == configuration.optimizer.kind.stateKind else {
-            throw CheckpointError.invalidHeader(
+            throw CheckpointError.incompatible(
                 url, reason: "occam.optimizer is \"\(kind)\" but occam.config trains with \(configuration.optimizer.kind.rawValue)")
         }
         let mask: PruningMask<Scalar>?
         do {
             mask = maskTensors.count == 0 ? nil : try PruningMask(maskTensors)
         } catch {
-            throw CheckpointError.invalidHeader(url, reason: "its pruning mask is invalid: \(error)")
+            throw CheckpointError.incompatible(url, reason: "its pruning mask is invalid: \(error)")
         }
-        return TrainingCheckpoint(
+        var checkpoint = TrainingCheckpoint(
             configuration: configuration, iteration: iteration, parameters: parameters, buffers: buffers,
             optimizerState: OptimizerState(kind: kind, step: step, tensors: optimizerTensors), mask: mask)
+        (checkpoint.inputShape, checkpoint.classes) = (inputShape, classes)
+        return checkpoint
+    }
+}
+
+extension TrainingCheckpoint {
+    /// Reads a plain state dict: a safetensors file of a model's parameters and buffers under PyTorch's names
+    /// and layouts without Occam's metadata, as `safetensors.torch.save_file(model.state_dict(), path)` writes
+    /// it. `configuration` names the model (and its widths) and the data set; the file's names, dtypes and
+    /// shapes are checked against that model. Other tensors (PyTorch's `num_batches_tracked`) are ignored.
+    /// The state is at iteration 0 with a fresh optimizer.
+    /// - Throws: `TrainingError` for an impossible configuration; `CheckpointError` for a damaged file, a
+    ///   missing tensor (listing what the model needs and what the file holds), another dtype or shape.
+    public static func readStateDict(from url: URL, configuration: TrainingConfiguration) throws -> TrainingCheckpoint {
+        let file = try SafeTensorsFile.read(from: url)
+        try configuration.validate()
+        let model: Model<Scalar> = try configuration.buildModel(
+            inputShape: configuration.dataset.imageShapeArray, classes: configuration.dataset.classCount)
+        var random = RandomGenerator(seed: 0)
+        let expectedParameters = model.initialParameters(using: &random), expectedBuffers = model.initialBuffers()
+        func take(_ expected: ParameterSet<Scalar>) throws -> ParameterSet<Scalar> {
+            var result = ParameterSet<Scalar>()
+            for (name, wanted) in expected.entries {
+                guard let stored = file[name] else {
+                    let needed = (expectedParameters.names + expectedBuffers.names).joined(separator: ", ")
+                    throw CheckpointError.incompatible(
+                        url, reason: "it has no tensor \(name): \(configuration.model) needs \(needed); the file holds "
+                            + "\(file.names.prefix(12).joined(separator: ", "))\(file.count > 12 ? ", ..." : ""). Name the modules as "
+                            + "`occam models` shows, or give the --model (and --widths/--width) the file was saved from")
+                }
+                guard let tensor = stored.tensor(as: Scalar.self) else {
+                    throw CheckpointError.incompatible(
+                        url, reason: "tensor \(name) is stored as \(stored.dtype.rawValue), not \(Scalar.precisionName); "
+                            + "use --precision \(stored.dtype == .float64 ? "float64" : "float32")")
+                }
+                guard tensor.shape == wanted.shape else {
+                    throw CheckpointError.incompatible(
+                        url, reason: "tensor \(name) has shape \(tensor.shape), but \(configuration.model) needs \(wanted.shape)")
+                }
+                result.insert(tensor, named: name)
+            }
+            return result
+        }
+        var checkpoint = TrainingCheckpoint(
+            configuration: configuration, iteration: 0, parameters: try take(expectedParameters), buffers: try take(expectedBuffers),
+            optimizerState: OptimizerState(kind: configuration.optimizer.kind.stateKind, step: 0, tensors: ParameterSet()), mask: nil)
+        (checkpoint.inputShape, checkpoint.classes) = (model.inputShape, model.classes)
+        return checkpoint
     }
 }
 

@@ -52,7 +52,7 @@ extension TrainingConfiguration {
             try require(model == "mlp", "--dropout applies to --model mlp only (the other models have no dropout layer)")
         }
         if let target = stopAtTrainingAccuracy {
-            try require(target.isFinite && target > 0 && target <= 1, "the training accuracy to stop at must be above 0 and at most 1 (got \(target))")
+            try require(target.isFinite && target >= 0 && target <= 1, "the training accuracy to stop at must be between 0 and 1 (got \(target))")
         }
         if let perDecade = evaluationsPerDecade {
             try require(perDecade >= 1, "--evaluations-per-decade must be at least 1 (got \(perDecade))")
@@ -63,8 +63,13 @@ extension TrainingConfiguration {
     /// About how many parameters the model has (weights and biases), computed without building it, in
     /// floating point so that no width overflows; nil for the fixed-size models.
     public var estimatedParameterCount: Double? {
-        let shape = dataset.imageShape
-        let classes = Double(dataset.classCount)
+        estimatedParameterCount(inputShape: dataset.imageShapeArray, classes: dataset.classCount)
+    }
+
+    /// About how many parameters the model has for inputs of `inputShape` ([C, H, W]) and `classes` outputs.
+    public func estimatedParameterCount(inputShape: [Int], classes classCount: Int) -> Double? {
+        let shape = (channels: inputShape[0], height: inputShape[1], width: inputShape[2])
+        let classes = Double(classCount)
         switch model {
         case "mlp":
             var previous = Double(shape.channels * shape.height * shape.width), count = 0.0
@@ -92,8 +97,11 @@ extension TrainingConfiguration {
 
     /// Refuses a model whose weights, gradients and optimizer state (four copies in float32, the least) would
     /// not fit in this machine's memory, saying how much they would need.
-    private func checkModelSize() throws {
-        guard let parameters = estimatedParameterCount else { return }
+    /// - Throws: `TrainingError.impossibleConfiguration`.
+    public func checkModelSize(inputShape: [Int]? = nil, classes: Int? = nil) throws {
+        guard let parameters = estimatedParameterCount(
+            inputShape: inputShape ?? dataset.imageShapeArray, classes: classes ?? dataset.classCount)
+        else { return }
         let needed = parameters * 4 * 4
         let available = Double(ProcessInfo.processInfo.physicalMemory)
         guard needed.isFinite, needed < available else {

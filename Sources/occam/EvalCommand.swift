@@ -11,18 +11,51 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "A checkpoint written by occam train (.safetensors).") var checkpoint: String
     @Option(help: "Data set (default: the one the checkpoint was trained on).") var dataset: DataSetName?
     @Option(help: "Directory holding the data sets (default: $OCCAM_DATA, then /usr/share/datasets).") var dataDir: String?
+    @Option(help: "For a PyTorch state dict without Occam's metadata: the model it holds (see `occam models`).") var model: String?
+    @Option(help: "For a PyTorch state dict: the hidden widths of mlp, comma-separated.") var widths: String?
+    @Option(help: "For a PyTorch state dict: k of mcnn, the channel multiplier of resnet-20.") var width: Int?
+    @Option(help: "For a PyTorch state dict: float32 or float64 (default: the file's dtype).") var precision: Precision?
+
+    func validate() throws {
+        if let widths { _ = try parseWidths(widths) }
+    }
 
     func run() throws {
         let url = URL(fileURLWithPath: checkpoint)
         let file = try SafeTensorsFile.read(from: url)
-        switch file.metadata["occam.precision"] {
-        case "float64": try evaluate(Double.self, url)
-        default: try evaluate(Float.self, url)
+        guard file.metadata["occam.config"] == nil else {
+            // A checkpoint written by occam train says what it holds.
+            let stored = file.metadata["occam.precision"] ?? "float32"
+            if let precision, precision.rawValue != stored {
+                throw ValidationError("\(url.path) holds \(stored) tensors; drop --precision or give --precision \(stored).")
+            }
+            switch stored {
+            case "float64": try evaluate(Double.self, url, stateDict: nil)
+            default: try evaluate(Float.self, url, stateDict: nil)
+            }
+            return
+        }
+        guard let model else {
+            throw CheckpointError.incompatible(
+                url, reason: "it has no Occam metadata (occam.config), so it is not a checkpoint written by occam train. "
+                    + "If it is a PyTorch state dict (safetensors.torch.save_file(model.state_dict(), path)), say which model "
+                    + "it holds: --model NAME (with --widths or --width if the model takes them), --dataset and --precision")
+        }
+        var configuration = TrainingConfiguration()
+        configuration.model = model
+        if let widths { configuration.widths = try parseWidths(widths) }
+        if let width { configuration.width = width }
+        if let dataset { configuration.dataset = dataset }
+        let fileIsDouble = file.entries.contains { $0.tensor.dtype == .float64 }
+        switch precision ?? (fileIsDouble ? .float64 : .float32) {
+        case .float64: try evaluate(Double.self, url, stateDict: configuration)
+        case .float32: try evaluate(Float.self, url, stateDict: configuration)
         }
     }
 
-    private func evaluate<Scalar: TensorScalar>(_: Scalar.Type, _ url: URL) throws {
-        let saved = try TrainingCheckpoint<Scalar>.read(from: url)
+    private func evaluate<Scalar: TensorScalar>(_: Scalar.Type, _ url: URL, stateDict: TrainingConfiguration?) throws {
+        let saved = try stateDict.map { try TrainingCheckpoint<Scalar>.readStateDict(from: url, configuration: $0) }
+            ?? TrainingCheckpoint<Scalar>.read(from: url)
         var configuration = saved.configuration
         if let dataset {
             guard dataset.imageShape == configuration.dataset.imageShape, dataset.classCount == configuration.dataset.classCount else {
@@ -32,7 +65,8 @@ struct EvalCommand: ParsableCommand {
         }
         let data = try PreparedData<Scalar>(configuration.data, seed: configuration.dataSplitSeed, directory: dataDir.map { URL(fileURLWithPath: $0) })
         let model: Model<Scalar> = try configuration.buildModel(inputShape: data.train.imageShape, classes: data.train.classCount)
-        print("\(url.lastPathComponent): \(configuration.model) after \(saved.iteration) iterations, on \(configuration.dataset.displayName)")
+        let origin = stateDict == nil ? "after \(saved.iteration) iterations" : "(a state dict, \(Scalar.precisionName))"
+        print("\(url.lastPathComponent): \(configuration.model) \(origin), on \(configuration.dataset.displayName)")
         print("split         images   loss      accuracy")
         for (name, split) in [("train", data.train), ("validation", data.validation), ("test", data.test)] where split.count > 0 {
             let result = model.evaluate(

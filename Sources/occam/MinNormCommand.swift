@@ -60,7 +60,7 @@ struct MinNormCommand: ParsableCommand {
         guard fashionSamples >= 0 && fashionSamples < 784 else {
             throw ValidationError("--fashion-samples must be in 0..<784 so that the problem stays under-determined.")
         }
-        if let learningRate, !(learningRate > 0) { throw ValidationError("--learning-rate must be positive.") }
+        if let learningRate, !(learningRate > 0 && learningRate.isFinite) { throw ValidationError("--learning-rate must be a positive finite number.") }
     }
 
     func run() throws {
