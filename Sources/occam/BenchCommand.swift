@@ -5,7 +5,7 @@ import OccamTensor
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Measure training speed.", subcommands: [BenchTrainCommand.self])
+        commandName: "bench", abstract: "Measure training and curvature speed against PyTorch.", subcommands: [BenchTrainCommand.self, BenchCurvatureCommand.self])
 }
 
 struct BenchTrainCommand: ParsableCommand {
@@ -13,8 +13,8 @@ struct BenchTrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Training samples per second of one model and optimizer on random 1x28x28 data (Float32).",
         discussion: """
-            Times full training steps (forward, backward, optimizer update) at the given batch size. With
-            --compare, runs Benchmarks/train_reference.py (PyTorch, 2 threads) on the same workload in the same
+            Times full training steps (forward, backward, optimizer update) at the given batch size. With \
+            --compare, runs Benchmarks/train_reference.py (PyTorch, 2 threads) on the same workload in the same \
             run and prints the ratio; `pip install torch` provides PyTorch.
             """)
 
@@ -27,8 +27,8 @@ struct BenchTrainCommand: ParsableCommand {
     @Option(help: "Optimizer: sgd (momentum 0.9, lr 0.05), adam or adamw (lr 1.2e-3).")
     var optimizer: OptimizerConfiguration.Kind = .adam
 
-    @Option(help: "Timed steps.")
-    var steps = 1000
+    @Option(help: "Timed steps: iterations, as \"1000\" or \"1000it\" (the spelling of training length in every command).")
+    var steps = "1000it"
 
     @Option(help: "Prune the weights to this fraction at random positions, kept pruned by the optimizer (a lottery ticket's step); 1: no mask.")
     var density = 1.0
@@ -39,12 +39,24 @@ struct BenchTrainCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
+    /// --steps as a number of iterations.
+    var stepCount: Int {
+        get throws {
+            let text = steps.hasSuffix("it") ? String(steps.dropLast(2)) : steps
+            guard let count = Int(text) else {
+                throw ValidationError("--steps takes iterations, as \"1000it\" (epochs have no meaning on random data); got \"\(steps)\".")
+            }
+            return count
+        }
+    }
+
     func validate() throws {
-        guard batchSize >= 1, steps >= 10 else { throw ValidationError("--batch-size must be >= 1 and --steps >= 10.") }
+        guard batchSize >= 1, try stepCount >= 10 else { throw ValidationError("--batch-size must be >= 1 and --steps at least 10it.") }
         guard density > 0, density <= 1 else { throw ValidationError("--density must be in (0, 1].") }
     }
 
     func run() throws {
+        let steps = try stepCount
         let network = try ModelZoo.build(model, inputShape: [1, 28, 28], classes: 10, as: Float.self)
         var random = RandomGenerator(seed: 0)
         var parameters = network.initialParameters(using: &random)
@@ -80,27 +92,25 @@ struct BenchTrainCommand: ParsableCommand {
             best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 / Double(steps / rounds))
         }
         let occamRate = Double(batchSize) / best
-        var report: [String: String] = [
-            "model": model, "optimizer": optimizer.rawValue, "batch_size": "\(batchSize)",
-            "occam_samples_per_second": String(format: "%.0f", occamRate),
-            "occam_seconds_per_step": String(format: "%.6f", best),
-        ]
-        if density < 1 { report["density"] = "\(density)" }
+        var report = BenchReport(
+            model: model, optimizer: optimizer.rawValue, batchSize: batchSize, steps: steps, density: density < 1 ? density : nil,
+            occamSamplesPerSecond: occamRate, occamSecondsPerStep: best)
         var lines = ["\(model), \(optimizer.rawValue), batch \(batchSize)\(density < 1 ? ", density \(density)" : ""): Occam \(String(format: "%.0f", occamRate)) samples/s (\(String(format: "%.3f", best * 1e3)) ms a step)"]
         if compare {
-            switch runPyTorchReference() {
+            switch runPyTorchReference(steps: steps) {
             case .success(let torchRate):
-                report["pytorch_samples_per_second"] = String(format: "%.0f", torchRate)
-                report["ratio"] = String(format: "%.2f", occamRate / torchRate)
+                report.pytorchSamplesPerSecond = torchRate
+                report.ratio = occamRate / torchRate
                 lines.append("PyTorch (2 threads): \(String(format: "%.0f", torchRate)) samples/s; Occam / PyTorch = \(String(format: "%.2f", occamRate / torchRate))x")
             case .failure(let message):
-                report["pytorch_error"] = message.text
+                report.pytorchError = message.text
                 lines.append("PyTorch comparison skipped: \(message.text)")
             }
         }
         if json {
-            let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             lines.forEach { print($0) }
         }
@@ -109,7 +119,7 @@ struct BenchTrainCommand: ParsableCommand {
     struct Message: Error { var text: String }
 
     /// Samples per second of the PyTorch reference, or why it could not run.
-    private func runPyTorchReference() -> Result<Double, Message> {
+    private func runPyTorchReference(steps: Int) -> Result<Double, Message> {
         let script = URL(fileURLWithPath: "Benchmarks/train_reference.py")
         guard FileManager.default.fileExists(atPath: script.path) else {
             return .failure(Message(text: "run from the repository root, where Benchmarks/train_reference.py is"))
@@ -133,6 +143,30 @@ struct BenchTrainCommand: ParsableCommand {
             return .failure(Message(text: "\(reason) (pip install torch)"))
         }
         return .success(rate)
+    }
+}
+
+/// What `occam bench train --json` prints: numbers as JSON numbers, at full precision.
+struct BenchReport: Codable {
+    var model: String
+    var optimizer: String
+    var batchSize: Int
+    var steps: Int
+    /// The fraction of weights kept; absent without a mask.
+    var density: Double?
+    var occamSamplesPerSecond: Double
+    /// The fastest of five rounds' mean time per step.
+    var occamSecondsPerStep: Double
+    var pytorchSamplesPerSecond: Double?
+    /// Occam's samples per second over PyTorch's.
+    var ratio: Double?
+    /// Why the PyTorch comparison did not run.
+    var pytorchError: String?
+
+    enum CodingKeys: String, CodingKey {
+        case model, optimizer, steps, density, ratio
+        case batchSize = "batch_size", occamSamplesPerSecond = "occam_samples_per_second", occamSecondsPerStep = "occam_seconds_per_step"
+        case pytorchSamplesPerSecond = "pytorch_samples_per_second", pytorchError = "pytorch_error"
     }
 }
 

@@ -26,7 +26,7 @@ struct ConnectivityCommand: ParsableCommand {
             barriers.csv, path.csv, SVG plots and index.html. Running the same command again skips finished work.
             """)
 
-    @OptionGroup var training: TrainingOptions
+    @OptionGroup var training: TrainingOptions<LeNetRecipe>
     @Option(help: "Training length of every copy: iterations (\"6000it\") or epochs.") var steps = "6000it"
     @Option(help: "Evaluate on validation and test this often during training.") var evalEvery = "1000it"
     @Option(help: "Spawn steps, comma-separated (0it,100it,500it,2000it); default 0it, or the lottery run's rewind point.")
@@ -98,8 +98,8 @@ struct ConnectivityCommand: ParsableCommand {
         let parent = configuration.spawnSteps.contains { $0.iterations(perEpoch: perEpoch) > start } ? 1 : 0
         let stages = configuration.replicates * (3 * pairs + parent)
         if !quiet {
-            print("Connectivity: \(configuration.training.model) on \(configuration.training.dataset.displayName), spawn steps \(configuration.spawnSteps.map(\.description).joined(separator: ", "))\(configuration.differentInit ? " and different initializations" : ""), \(counted(configuration.replicates, "replicate"))")
-            print("Run directory: \(directory.path)")
+            status("Connectivity: \(configuration.training.model) on \(configuration.training.dataset.displayName), spawn steps \(configuration.spawnSteps.map(\.description).joined(separator: ", "))\(configuration.differentInit ? " and different initializations" : ""), \(counted(configuration.replicates, "replicate"))")
+            status("Run directory: \(directory.path)")
         }
         let reporter = StudyReporter(totalStages: stages, quiet: quiet)
         let study = LinearModeConnectivity<Scalar>(
@@ -113,8 +113,9 @@ struct ConnectivityCommand: ParsableCommand {
         print("\nspawn            test barrier (pp)   train barrier (pp)   endpoint test error (%)")
         for s in summaries {
             print(ConnectivityReport.name(s.spawnStep).padding(toLength: 17, withPad: " ", startingAt: 0)
-                + String(format: "%6.2f ± %-10.2f %6.2f ± %-11.2f %6.2f", s.testBarrier.mean, s.testBarrier.standardDeviation,
-                         s.trainBarrier.mean, s.trainBarrier.standardDeviation, s.endpointTestError.mean))
+                + spreadCell(s.testBarrier, "%6.2f").padding(toLength: 20, withPad: " ", startingAt: 0)
+                + spreadCell(s.trainBarrier, "%6.2f").padding(toLength: 21, withPad: " ", startingAt: 0)
+                + String(format: "%6.2f", s.endpointTestError.mean))
         }
         print("Report: \(directory.appendingPathComponent("index.html").path)")
     }

@@ -84,16 +84,17 @@ struct DoubleDescentFeaturesCommand: ParsableCommand {
         let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out))
         if !quiet {
             let list: ([Int]) -> String = { $0.map(String.init).joined(separator: ", ") }
-            print("Double descent with \(configuration.map.rawValue) random features on \(configuration.dataset.displayName): n = \(list(configuration.trainSizes)), N = \(list(configuration.featureCounts)), \(configuration.replicates) draws each, \(Scalar.precisionName)")
-            print("Run directory: \(directory.path)")
+            status("Double descent with \(configuration.map.rawValue) random features on \(configuration.dataset.displayName): n = \(list(configuration.trainSizes)), N = \(list(configuration.featureCounts)), \(configuration.replicates) draws each, \(Scalar.precisionName)")
+            status("Run directory: \(directory.path)")
         }
         let reporter = StudyReporter(totalStages: configuration.points.count, quiet: quiet)
         try DoubleDescentFeaturesStudy<Scalar>(configuration: configuration, directory: directory, train: train, test: test).run { reporter.handle($0) }
         let records = try DoubleDescentFeaturesReport(directory: directory).build()
         print("\n     n       N   test error (± sd)   train error   test sq. loss     ‖A‖       averaged   rank   smallest σ kept")
         for r in records {
-            print(String(format: "%6d  %6d   %7.2f%% (± %5.2f)   %8.2f%%   %12.4g  %10.4g   %7.2f%%  %5d   %.3g",
-                         r.point.trainSize, r.point.featureCount, 100 * r.testError.mean, 100 * r.testError.standardDeviation,
+            let sd = r.testError.errorBar.map { String(format: "(± %5.2f)", 100 * $0) } ?? "(n = 1)  "
+            print(String(format: "%6d  %6d   %7.2f%% ", r.point.trainSize, r.point.featureCount, 100 * r.testError.mean) + sd
+                + String(format: "   %8.2f%%   %12.4g  %10.4g   %7.2f%%  %5d   %.3g",
                          100 * r.trainError.mean, r.testSquaredLoss.mean, r.coefficientNorm.mean, 100 * r.ensembleTestError,
                          r.fits.map(\.rank).min() ?? 0, r.fits.map(\.smallestKeptSingularValue).min() ?? 0))
         }

@@ -29,7 +29,7 @@ struct DoubleDescentNetworksCommand: ParsableCommand {
             epoch-wise-train.svg and index.html. Running the same command again skips finished runs.
             """)
 
-    @OptionGroup var training: TrainingOptions
+    @OptionGroup var training: TrainingOptions<WidthSweepRecipe>
     @Option(help: "Training length of every run: iterations (\"20000it\") or epochs (\"300ep\").") var steps = "300ep"
     @Option(help: "Evaluations per decade of steps (log-spaced).") var evaluationsPerDecade = 8
     @Option(help: "Probability that a training label is replaced by a random wrong class.") var labelNoise = 0.2
@@ -76,8 +76,8 @@ struct DoubleDescentNetworksCommand: ParsableCommand {
         let runs = configuration.runs.count
         if !quiet {
             let t = configuration.training
-            print("Double descent in width: \(t.model), widths \(configuration.widths.map(String.init).joined(separator: ", ")), \(configuration.condition) on \(t.trainSize.map(String.init) ?? "all") \(t.dataset.displayName) images, \(t.steps) each, \(configuration.replicates) replicates: \(runs) runs, \(jobs) at a time")
-            print("Run directory: \(directory.path)")
+            status("Double descent in width: \(t.model), widths \(configuration.widths.map(String.init).joined(separator: ", ")), \(configuration.condition) on \(t.trainSize.map(String.init) ?? "all") \(t.dataset.displayName) images, \(t.steps) each, \(configuration.replicates) replicates: \(runs) runs, \(jobs) at a time")
+            status("Run directory: \(directory.path)")
         }
         let reporter = StudyReporter(totalStages: runs, quiet: quiet)
         var study = DoubleDescentNetworksStudy<Scalar>(configuration: configuration, directory: directory) { seed in
@@ -88,7 +88,7 @@ struct DoubleDescentNetworksCommand: ParsableCommand {
         let summaries = try DoubleDescentNetworksReport(directory: directory).build()
         print("\n width  parameters  runs  train error (%)   test error (%)    corrupted test (%)  best test during training (%)")
         for s in summaries {
-            func spread(_ value: Spread) -> String { value.count == 0 ? "-" : String(format: "%6.2f ± %5.2f", value.mean, value.standardDeviation) }
+            func spread(_ value: Spread) -> String { spreadCell(value, "%6.2f").padding(toLength: 15, withPad: " ", startingAt: 0) }
             print(String(format: "%6d  %10d  %4d  ", s.width, s.parameters, s.runs)
                 + [spread(s.trainError), spread(s.testError), spread(s.corruptedTestError), spread(s.bestTestError)].joined(separator: "   "))
         }

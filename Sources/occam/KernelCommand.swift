@@ -73,18 +73,20 @@ struct KernelCommand: ParsableCommand {
         try configuration.validate(trainCount: train.count)
         let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out))
         if !quiet {
-            print("Kernel interpolation: \(configuration.function) on \(configuration.features.rawValue) of \(configuration.dataset.displayName), n = \(configuration.trainSizes.map(String.init).joined(separator: ", ")), \(Scalar.precisionName)")
-            print("Run directory: \(directory.path)")
+            status("Kernel interpolation: \(configuration.function) on \(configuration.features.rawValue) of \(configuration.dataset.displayName), n = \(configuration.trainSizes.map(String.init).joined(separator: ", ")), \(Scalar.precisionName)")
+            status("Run directory: \(directory.path)")
         }
         let reporter = StudyReporter(totalStages: configuration.fits.count, quiet: quiet)
         try KernelStudy<Scalar>(configuration: configuration, directory: directory, train: train, test: test).run { reporter.handle($0) }
         let records = try KernelReport(directory: directory).build()
         print("\n     n  labels  ridge    test error  train error  residual   RKHS norm  jitter   seconds (build+factor+predict)  peak memory")
         for r in records {
-            print(String(format: "%6d  %-6@  %-7@  %8.2f%%  %9.2f%%  %9.1e  %9.1f  %7.1e  %6.0f + %5.0f + %5.0f  %@",
-                         r.fit.trainSize, r.fit.labels.rawValue, r.fit.ridge == 0 ? "0" : "\(r.fit.ridge)", 100 * r.testError,
-                         100 * r.trainError, r.residualRelative, r.rkhsNorm, r.jitter, r.timings.build, r.timings.factor,
-                         r.predictSeconds, String(format: "%.1f GB", Double(r.peakResidentBytes) / 1e9)))
+            // Text columns padded here: String(format:) ignores the width of %@ on Linux.
+            print(String(format: "%6d  ", r.fit.trainSize) + r.fit.labels.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
+                + (r.fit.ridge == 0 ? "0" : "\(r.fit.ridge)").padding(toLength: 9, withPad: " ", startingAt: 0)
+                + String(format: "%8.2f%%  %9.2f%%  %9.1e  %9.1f  %7.1e  %6.0f + %5.0f + %5.0f  %.1f GB",
+                         100 * r.testError, 100 * r.trainError, r.residualRelative, r.rkhsNorm, r.jitter, r.timings.build, r.timings.factor,
+                         r.predictSeconds, Double(r.peakResidentBytes) / 1e9))
         }
         print("Report: \(directory.appendingPathComponent("index.html").path)")
     }

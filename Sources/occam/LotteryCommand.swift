@@ -28,7 +28,7 @@ struct LotteryCommand: ParsableCommand {
             --replicates is a new directory.
             """)
 
-    @OptionGroup var training: TrainingOptions
+    @OptionGroup var training: TrainingOptions<LeNetRecipe>
     @Option(help: "Training length of every network: iterations (\"6000it\") or epochs (\"5ep\").") var steps = "6000it"
     @Option(help: "Evaluate on validation and test this often (sets the early-stopping resolution).") var evalEvery = "200it"
     @Option(help: "Pruning rounds after the dense network.") var levels = 15
@@ -83,8 +83,8 @@ struct LotteryCommand: ParsableCommand {
         let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out))
         let stages = configuration.trainingRunCount
         if !quiet {
-            print("Lottery study: \(configuration.training.model) on \(configuration.training.dataset.displayName), \(counted(configuration.levels, "pruning level")), \(counted(configuration.replicates, "replicate")), \(counted(stages, "training run")) of \(configuration.training.steps)")
-            print("Run directory: \(directory.path)")
+            status("Lottery study: \(configuration.training.model) on \(configuration.training.dataset.displayName), \(counted(configuration.levels, "pruning level")), \(counted(configuration.replicates, "replicate")), \(counted(stages, "training run")) of \(configuration.training.steps)")
+            status("Run directory: \(directory.path)")
         }
         let reporter = StudyReporter(totalStages: stages, quiet: quiet)
         let study = LotteryTicketStudy<Scalar>(configuration: configuration, directory: directory) { seed in

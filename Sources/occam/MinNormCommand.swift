@@ -9,13 +9,13 @@ struct MinNormCommand: ParsableCommand {
         commandName: "min-norm",
         abstract: "SGD on under-determined least squares converges to the minimum-norm interpolant (Zhang et al. 2017, Sec. 5).",
         discussion: """
-            Trains a linear model by per-example SGD (gradients from the autodiff tape) from W = 0 and from a
-            random start, and compares each result with the pseudo-inverse solution X⁺Y. From zero, SGD stays in
-            the span of the data and reaches X⁺Y; from a random start it keeps the start's null-space component,
+            Trains a linear model by per-example SGD (gradients from the autodiff tape) from W = 0 and from a \
+            random start, and compares each result with the pseudo-inverse solution X⁺Y. From zero, SGD stays in \
+            the span of the data and reaches X⁺Y; from a random start it keeps the start's null-space component, \
             and the predicted distance ‖(I - X⁺X)W₀‖ / ‖X⁺Y‖ is printed beside the measured one.
 
-            Runs a seeded Gaussian problem (--samples x --features) and, when the data set is installed, a
-            Fashion-MNIST subset (pixels in [0, 1] as features, one-hot targets). Writes result.json and
+            Runs a seeded Gaussian problem (--samples x --features) and, when the data set is installed, a \
+            Fashion-MNIST subset (pixels in [0, 1] as features, one-hot targets). Writes result.json and \
             metrics.jsonl (distance after every epoch) to OUT/min-norm.
             """
     )
@@ -110,7 +110,7 @@ struct MinNormCommand: ParsableCommand {
         let result = try experiment.run { start, epoch, distance in
             points.append(MinimumNormCurvePoint(problem: name, start: start, epoch: epoch, relativeDistanceToMinimumNorm: distance))
             if !quiet && (epoch % reportEvery == 0 || epoch == epochs) {
-                print("  \(start.rawValue) start, epoch \(epoch)/\(epochs): ‖W - X⁺Y‖ / ‖X⁺Y‖ = \(format(distance))")
+                status("  \(start.rawValue) start, epoch \(epoch)/\(epochs): ‖W - X⁺Y‖ / ‖X⁺Y‖ = \(format(distance))")
             }
         }
         curve += points

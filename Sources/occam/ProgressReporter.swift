@@ -5,7 +5,7 @@ import OccamNN
 /// evaluation) otherwise, nothing when quiet.
 final class ProgressReporter {
     private let quiet: Bool
-    private let isTerminal = isatty(STDOUT_FILENO) != 0
+    private let isTerminal = Console.isTerminal
     private var lastDraw = Date.distantPast
     private var lastPlainTenth = -1
     private let started = Date()
@@ -17,23 +17,21 @@ final class ProgressReporter {
         let line = describe(progress)
         if isTerminal {
             if Date().timeIntervalSince(lastDraw) > 0.1 || !progress.evaluations.isEmpty || progress.iteration == progress.totalIterations {
-                print("\r\u{1B}[K" + line, terminator: "")
-                fflushStandardOutput()
+                status("\r\u{1B}[K" + line, terminator: "")
                 lastDraw = Date()
             }
-            if !progress.evaluations.isEmpty { print("") }
+            if !progress.evaluations.isEmpty { status("") }
         } else {
             let tenth = progress.iteration * 10 / max(progress.totalIterations, 1)
             if tenth != lastPlainTenth || !progress.evaluations.isEmpty {
                 lastPlainTenth = tenth
-                print(line)
-                fflushStandardOutput()
+                status(line)
             }
         }
     }
 
     func finish() {
-        if !quiet && isTerminal { print("") }
+        if !quiet && isTerminal { status("") }
     }
 
     private func describe(_ p: TrainingProgress) -> String {

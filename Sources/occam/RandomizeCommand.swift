@@ -36,7 +36,7 @@ struct RandomizeCommand: ParsableCommand {
             slowdown.svg (1b), test-error.svg (1c) and index.html. Running the same command again skips finished runs.
             """)
 
-    @OptionGroup var training: TrainingOptions
+    @OptionGroup var training: TrainingOptions<RandomizeRecipe>
     @Option(help: "Budget of every run: iterations (\"20000it\") or epochs (\"300ep\").") var steps = "500ep"
     @Option(help: "Evaluate (training set included) this often.") var evalEvery = "1ep"
     @Option(help: "Stop when the training accuracy reaches this fraction.") var fitAccuracy = 1.0
@@ -89,8 +89,8 @@ struct RandomizeCommand: ParsableCommand {
         let runs = configuration.replicates * configuration.runs.count
         if !quiet {
             let t = configuration.training
-            print("Randomize: \(t.model) \(t.widths.map(String.init).joined(separator: "x")) on \(first.train.count) \(t.dataset.displayName) images, \(counted(configuration.conditions.count, "condition"))\(configuration.regularizers.isEmpty ? "" : " and \(configuration.regularizedVariants.count * 2) regularized runs"), \(counted(configuration.replicates, "replicate")): \(counted(runs, "run"))")
-            print("Run directory: \(directory.path)")
+            status("Randomize: \(t.model) \(t.widths.map(String.init).joined(separator: "x")) on \(first.train.count) \(t.dataset.displayName) images, \(counted(configuration.conditions.count, "condition"))\(configuration.regularizers.isEmpty ? "" : " and \(configuration.regularizedVariants.count * 2) regularized runs"), \(counted(configuration.replicates, "replicate")): \(counted(runs, "run"))")
+            status("Run directory: \(directory.path)")
         }
         let reporter = StudyReporter(totalStages: runs, quiet: quiet)
         try RandomizeStudy<Scalar>(configuration: configuration, directory: directory) { seed in
@@ -100,9 +100,7 @@ struct RandomizeCommand: ParsableCommand {
         let summaries = try report.build()
         print("\ncondition              fitted  steps to fit       slowdown        test error (%)")
         for s in summaries {
-            func spread(_ value: Spread, _ format: String) -> String {
-                value.count == 0 ? "-" : String(format: "\(format) ± \(format)", value.mean, value.standardDeviation)
-            }
+            let spread = spreadCell
             print(s.condition.description.padding(toLength: 23, withPad: " ", startingAt: 0)
                 + "\(s.fitted)/\(s.runs)".padding(toLength: 8, withPad: " ", startingAt: 0)
                 + spread(s.stepsToFit, "%.0f").padding(toLength: 19, withPad: " ", startingAt: 0)

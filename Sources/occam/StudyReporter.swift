@@ -8,7 +8,7 @@ import OccamNN
 final class StudyReporter {
     private let quiet: Bool
     private let totalStages: Int
-    private let isTerminal = isatty(STDOUT_FILENO) != 0
+    private let isTerminal = Console.isTerminal
     private var finishedStages = 0
     private var trainedStages = 0
     private var trainingSeconds = 0.0
@@ -43,8 +43,7 @@ final class StudyReporter {
                 format: "[%d/%d] %@  step %d/%d  loss %.4f  acc %.2f%%  %.0f samples/s  study ETA %@",
                 finishedStages + 1, totalStages, stageName, progress.iteration, progress.totalIterations, progress.trainingLoss,
                 100 * progress.trainingAccuracy, progress.samplesPerSecond, formatDuration(eta(within: progress)))
-            print("\r\u{1B}[K" + line, terminator: "")
-            fflushStandardOutput()
+            status("\r\u{1B}[K" + line, terminator: "")
         case let .concurrentTraining(name, progress):
             guard isTerminal, Date().timeIntervalSince(lastDraw) > 0.2 else { return }
             lastDraw = Date()
@@ -54,16 +53,14 @@ final class StudyReporter {
             let line = String(
                 format: "[%d/%d done, %d running] %@  step %d/%d  loss %.4f  acc %.2f%%  study ETA %@", finishedStages, totalStages,
                 startTimes.count, name, progress.iteration, progress.totalIterations, progress.trainingLoss, 100 * progress.trainingAccuracy, eta)
-            print("\r\u{1B}[K" + line, terminator: "")
-            fflushStandardOutput()
+            status("\r\u{1B}[K" + line, terminator: "")
         case let .progress(phase, fraction):
             let line = String(format: "[%d/%d] %@  %@ %.0f%%  (%@ in this stage)", finishedStages + 1, totalStages, stageName, phase,
                               100 * fraction, formatDuration(Date().timeIntervalSince(stageStarted)))
             if isTerminal {
                 guard Date().timeIntervalSince(lastDraw) > 0.1 || fraction >= 1 else { return }
                 lastDraw = Date()
-                print("\r\u{1B}[K" + line, terminator: "")
-                fflushStandardOutput()
+                status("\r\u{1B}[K" + line, terminator: "")
             } else if phase != lastPhase || Int(4 * fraction) > Int(4 * lastFraction) {
                 // In a log: the start of each phase and each quarter of it.
                 say(line)
@@ -90,8 +87,5 @@ final class StudyReporter {
         return max(0, perStage * Double(totalStages - finishedStages) - elapsed)
     }
 
-    private func say(_ line: String) {
-        print(line)
-        fflushStandardOutput()
-    }
+    private func say(_ line: String) { status(line) }
 }

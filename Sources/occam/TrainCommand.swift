@@ -16,7 +16,7 @@ struct TrainCommand: ParsableCommand {
             "optimizer." and "mask." prefixes, is a state_dict with PyTorch's names and layouts.
             """)
 
-    @OptionGroup var training: TrainingOptions
+    @OptionGroup var training: TrainingOptions<LeNetRecipe>
     @Option(help: "Training length: iterations (\"50000it\") or epochs (\"40ep\").") var steps = "50000it"
     @Option(help: "Evaluate on validation and test this often (iterations or epochs).") var evalEvery = "1ep"
     @Option(help: "Also save checkpoints at these points, comma-separated (e.g. 500it,2ep).") var checkpointAt = ""
@@ -50,8 +50,8 @@ struct TrainCommand: ParsableCommand {
         let trainer = try Trainer(configuration: configuration, data: data, directory: directory)
         let reporter = ProgressReporter(quiet: quiet)
         if !quiet {
-            print("Training \(configuration.model) on \(configuration.dataset.displayName) (\(data.train.count) train, \(data.validation.count) validation, \(data.test.count) test images) in \(Scalar.precisionName)")
-            print("Run directory: \(directory.path)")
+            status("Training \(configuration.model) on \(configuration.dataset.displayName) (\(data.train.count) train, \(data.validation.count) validation, \(data.test.count) test images) in \(Scalar.precisionName)")
+            status("Run directory: \(directory.path)")
         }
         let (summary, _) = try trainer.run(resume: !restart) { reporter.report($0) }
         reporter.finish()

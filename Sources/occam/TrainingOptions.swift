@@ -3,32 +3,34 @@ import Foundation
 import OccamData
 import OccamNN
 
-/// How networks train: the options `occam train`, `lottery`, `connectivity` and `randomize` share. Each
-/// command has its own defaults (a `TrainingConfiguration`): Frankle & Carbin's LeNet-300-100 recipe (Adam
-/// 1.2e-3, batch 60, 5,000 validation images) for the first three, Zhang et al.'s MLP recipe for randomize.
-/// Training length, evaluation interval and seed are each command's own options.
-struct TrainingOptions: ParsableArguments {
-    @Option(help: "Model (see `occam models`; default lenet-300-100, mlp for randomize).") var model: String?
-    @Option(help: "Hidden widths of mlp, comma-separated (default 512); for double-descent networks, the widths to sweep.") var widths: String?
-    @Option(help: "k of mcnn; the channel multiplier of resnet-20 (default 1).") var width: Int?
-    @Option(help: "Data set: \(DataSetName.allCases.map(\.rawValue).joined(separator: ", ")) (default fashion-mnist).") var dataset: DataSetName?
+/// How networks train: the options `occam train`, `lottery`, `connectivity`, `randomize` and
+/// `double-descent networks` share. Each command has its own defaults (its `Recipe`), which the help states:
+/// Frankle & Carbin's LeNet-300-100 recipe (Adam 1.2e-3, batch 60, 5,000 validation images) or Zhang et al.'s
+/// and Nakkiran et al.'s MLP recipes. Training length, evaluation interval and seed are each command's own options.
+/// Numeric options take negative values after a space (`--lr -1`), so that the range check can name the problem.
+struct TrainingOptions<Recipe: TrainingRecipe>: ParsableArguments {
+    @Option(help: "Model (see `occam models`; default \(Recipe.defaults.model)).") var model: String?
+    @Option(help: ArgumentHelp(Recipe.widthsHelp)) var widths: String?
+    @Option(help: "k of mcnn; the channel multiplier of resnet-20 (default \(Recipe.defaults.width)).") var width: Int?
+    @Option(help: "Data set: \(DataSetName.allCases.map(\.rawValue).joined(separator: ", ")) (default \(Recipe.defaults.dataset.rawValue)).") var dataset: DataSetName?
     @Option(help: "Directory holding the data sets (default: $OCCAM_DATA, then /usr/share/datasets).") var dataDir: String?
-    @Option(help: "Train on a seeded subset of this many images (default: all; 5000 for randomize).") var trainSize: Int?
-    @Option(help: "Images held out of the training set for validation (default 5000; 0 for randomize).") var validationCount: Int?
+    @Option(help: "Train on a seeded subset of this many images (default: \(Recipe.defaults.trainSize.map(String.init) ?? "all")).") var trainSize: Int?
+    @Option(help: "Images held out of the training set for validation (default \(Recipe.defaults.validationCount)).") var validationCount: Int?
     @Flag(inversion: .prefixedNo, help: "Normalize each channel by the training split's mean and standard deviation (default: no).") var normalize: Bool?
     @Option(help: "Random-crop padding in pixels (default 0: no crops).") var cropPadding: Int?
     @Flag(inversion: .prefixedNo, help: "Random horizontal flips (default: no).") var flip: Bool?
-    @Option(help: "Batch size (default 60; 128 for randomize).") var batchSize: Int?
-    @Option(help: "Optimizer: sgd, adam or adamw (default adam; sgd for randomize).") var optimizer: OptimizerConfiguration.Kind?
-    @Option(name: [.customLong("lr"), .customLong("learning-rate")], help: "Base learning rate (default 1.2e-3; 0.01 for randomize).") var learningRate: Double?
-    @Option(help: "SGD momentum (default 0; 0.9 for randomize).") var momentum: Double?
+    @Option(help: "Batch size (default \(Recipe.defaults.batchSize)).") var batchSize: Int?
+    @Option(help: "Optimizer: sgd, adam or adamw (default \(Recipe.defaults.optimizer.kind.rawValue)).") var optimizer: OptimizerConfiguration.Kind?
+    @Option(name: [.customLong("lr"), .customLong("learning-rate")], parsing: .unconditional,
+            help: "Base learning rate (default \(Recipe.defaults.optimizer.learningRate)).") var learningRate: Double?
+    @Option(parsing: .unconditional, help: "SGD momentum (default \(Recipe.defaults.optimizer.momentum)).") var momentum: Double?
     @Flag(inversion: .prefixedNo, help: "Nesterov momentum (SGD; default: no).") var nesterov: Bool?
-    @Option(help: "Weight decay (L2 for sgd and adam, decoupled for adamw; default 0).") var weightDecay: Double?
+    @Option(parsing: .unconditional, help: "Weight decay (L2 for sgd and adam, decoupled for adamw; default \(Recipe.defaults.optimizer.weightDecay)).") var weightDecay: Double?
     @Option(help: "Learning-rate schedule: constant (default), step:M1,M2:GAMMA (milestones in iterations), exponential:GAMMA (per epoch), cosine[:MIN], warmup:N:SCHEDULE.")
     var schedule: String?
     @Option(help: "Loss: cross-entropy (default) or mse (one-hot targets).") var loss: Loss?
-    @Option(help: "Label smoothing (cross-entropy; default 0).") var labelSmoothing: Double?
-    @Option(help: "Dropout rate after each hidden layer of mlp (default 0).") var dropout: Double?
+    @Option(parsing: .unconditional, help: "Label smoothing (cross-entropy; default \(Recipe.defaults.labelSmoothing)).") var labelSmoothing: Double?
+    @Option(parsing: .unconditional, help: "Dropout rate after each hidden layer of mlp (default \(Recipe.defaults.dropout ?? 0)).") var dropout: Double?
     @Option(help: "Precision: float32 or float64.") var precision: Precision = .float32
 
     var dataDirectory: URL? { dataDir.map { URL(fileURLWithPath: $0) } }
