@@ -10,11 +10,19 @@ public protocol ExperimentConfiguration: Codable, Sendable, Equatable {
     var label: String { get }
 }
 
-/// config.json of an experiment's run: which experiment, in which precision, with what configuration.
+/// config.json of an experiment's run: which experiment, in which precision, with what configuration, and
+/// what produced it (Occam's version and commit, the command line).
 public struct StoredConfiguration<Configuration: ExperimentConfiguration>: Codable, Sendable {
     public var experiment: String
     public var precision: String
     public var configuration: Configuration
+    /// What created the run directory; nil in files written before it was recorded. Never part of the hash
+    /// that names the directory (it is nil there, and nil is not encoded).
+    public var occam: Provenance?
+
+    public init(experiment: String, precision: String, configuration: Configuration, occam: Provenance? = nil) {
+        (self.experiment, self.precision, self.configuration, self.occam) = (experiment, precision, configuration, occam)
+    }
 }
 
 /// Where runs live: one directory per configuration under a root (`--out`, default `runs/`), named after the
@@ -69,7 +77,8 @@ public enum RunStore {
         }
         try ResultFiles.prepareDirectory(directory)
         try ResultFiles.writeJSON(
-            StoredConfiguration(experiment: Configuration.experimentName, precision: precision, configuration: configuration),
+            StoredConfiguration(
+                experiment: Configuration.experimentName, precision: precision, configuration: configuration, occam: .current),
             to: url)
         return directory
     }

@@ -164,7 +164,8 @@ public struct Trainer<Scalar: TensorScalar> {
         var state = try startingState(resume: resume, total: total)
         var records = try existingRecords(upTo: state.iteration)
         if let directory {
-            try ResultFiles.writeJSON(configuration, to: directory.appendingPathComponent("config.json"))
+            try ResultFiles.writeJSON(
+                TrainingRunFile(configuration: configuration, precision: Scalar.precisionName), to: directory.appendingPathComponent("config.json"))
         }
         var optimizer = configuration.optimizer.make(mask: state.mask, as: Scalar.self)
         if !state.optimizerState.tensors.names.isEmpty || state.optimizerState.step > 0 {
