@@ -35,6 +35,12 @@ public enum Interruption {
         }
     }
 
+    /// Ignores SIGPIPE only: output to a closed pipe (`occam train | head`) then fails quietly instead of
+    /// killing the process. Commands call it first; `install()` does it too.
+    public static func ignoreBrokenPipes() {
+        signal(SIGPIPE, SIG_IGN)
+    }
+
     /// The name of the first signal received since `install()` ("SIGTERM"), or nil when there was none.
     public static var requestedSignal: String? {
         switch receivedSignal {

@@ -78,6 +78,7 @@ struct ConnectivityCommand: ParsableCommand {
     func validate() throws { _ = try connectivityConfiguration() }
 
     func run() throws {
+        Interruption.ignoreBrokenPipes()
         switch try connectivityConfiguration().precision {
         case .float32: try study(Float.self)
         case .float64: try study(Double.self)

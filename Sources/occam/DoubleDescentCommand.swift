@@ -71,6 +71,7 @@ struct DoubleDescentFeaturesCommand: ParsableCommand {
     func validate() throws { _ = try featuresConfiguration() }
 
     func run() throws {
+        Interruption.ignoreBrokenPipes()
         switch precision {
         case .float32: try study(Float.self)
         case .float64: try study(Double.self)

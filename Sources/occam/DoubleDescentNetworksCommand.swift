@@ -61,6 +61,7 @@ struct DoubleDescentNetworksCommand: ParsableCommand {
     }
 
     func run() throws {
+        Interruption.ignoreBrokenPipes()
         switch training.precision {
         case .float32: try study(Float.self)
         case .float64: try study(Double.self)

@@ -21,6 +21,7 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
+        Interruption.ignoreBrokenPipes()
         let url = URL(fileURLWithPath: checkpoint)
         let file = try SafeTensorsFile.read(from: url)
         guard file.metadata["occam.config"] == nil else {

@@ -61,6 +61,7 @@ struct KernelCommand: ParsableCommand {
     func validate() throws { _ = try kernelConfiguration() }
 
     func run() throws {
+        Interruption.ignoreBrokenPipes()
         switch precision {
         case .float32: try study(Float.self)
         case .float64: try study(Double.self)

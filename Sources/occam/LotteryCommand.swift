@@ -67,6 +67,7 @@ struct LotteryCommand: ParsableCommand {
     func validate() throws { _ = try lotteryConfiguration() }
 
     func run() throws {
+        Interruption.ignoreBrokenPipes()
         switch training.precision {
         case .float32: try study(Float.self)
         case .float64: try study(Double.self)

@@ -44,6 +44,7 @@ struct MemorizeCommand: ParsableCommand {
         guard samples <= all.count else {
             throw ValidationError("--samples \(samples) exceeds the \(all.count) training images of Fashion-MNIST.")
         }
+        Interruption.ignoreBrokenPipes()
         let subset = all.randomSubset(size: samples, seed: seed)
         // Keep the first of each set of identical images.
         var seen = Set<[Scalar]>()

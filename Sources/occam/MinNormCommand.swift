@@ -64,6 +64,7 @@ struct MinNormCommand: ParsableCommand {
     }
 
     func run() throws {
+        Interruption.ignoreBrokenPipes()
         switch precision {
         case .float64: try run(Double.self)
         case .float32: try run(Float.self)

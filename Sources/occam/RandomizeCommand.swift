@@ -75,6 +75,7 @@ struct RandomizeCommand: ParsableCommand {
     func validate() throws { _ = try randomizeConfiguration() }
 
     func run() throws {
+        Interruption.ignoreBrokenPipes()
         switch training.precision {
         case .float32: try study(Float.self)
         case .float64: try study(Double.self)

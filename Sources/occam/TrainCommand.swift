@@ -34,6 +34,7 @@ struct TrainCommand: ParsableCommand {
     func validate() throws { _ = try configuration() }
 
     func run() throws {
+        Interruption.ignoreBrokenPipes()
         switch training.precision {
         case .float32: try train(Float.self)
         case .float64: try train(Double.self)

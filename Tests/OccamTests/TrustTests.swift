@@ -544,6 +544,34 @@ struct DivergenceAndInterruptionTests {
     }
 }
 
+@Suite("Trust: a closed pipe does not stop a run")
+struct ClosedPipeTests {
+    @Test func trainingFinishesWhenItsOutputIsClosed() throws {
+        guard let binary = BadOptionTests.occamBinary,
+            FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist")
+        else {
+            print("occam binary or Fashion-MNIST not found; closed-pipe test skipped")
+            return
+        }
+        let out = try makeTemporaryDirectory("pipe")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["train", "--model", "mlp", "--widths", "4", "--train-size", "100", "--validation-count", "20",
+                             "--batch-size", "10", "--steps", "50it", "--eval-every", "10it", "--out", out.path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        // Nobody reads: every line the run prints goes to a closed pipe (EPIPE, SIGPIPE ignored).
+        try pipe.fileHandleForReading.close()
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+        let run = try #require(try FileManager.default.contentsOfDirectory(atPath: out.path).first { !$0.hasPrefix(".") })
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(run).appendingPathComponent("summary.json").path))
+    }
+}
+
 @Suite("Trust: PyTorch state dicts and MNIST's own file names")
 struct PyTorchInteroperabilityTests {
     /// A plain state dict (names and layouts only, no metadata), as `save_file(model.state_dict(), path)` writes.

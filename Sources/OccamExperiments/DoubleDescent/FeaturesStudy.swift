@@ -57,6 +57,16 @@ public struct DoubleDescentFeaturesStudy<Scalar: TensorScalar> {
     public func run(events: (StudyEvent) throws -> Void = { _ in }) throws -> [RandomFeaturePointRecord] {
         try configuration.validate(trainCount: train.count)
         try ExperimentError.require(test.count >= 1, "the test set of \(configuration.dataset.displayName) is empty, so there is no test error to measure: check the data files")
+        // Before anything runs: the largest point's feature matrices (training and test features, and the
+        // solver's copies) must fit in memory, or the allocation would stop the process without a message.
+        if let n = configuration.trainSizes.max(), let features = configuration.featureCounts.max() {
+            let bytes = Double(n + test.count) * Double(features) * Double(MemoryLayout<Scalar>.size) * 3
+            let available = Double(ProcessInfo.processInfo.physicalMemory) * 0.85
+            try ExperimentError.require(
+                bytes <= available,
+                "n = \(n) with N = \(features) random features in \(Scalar.precisionName) needs about \(gigabytes(Int(min(bytes, 9e18)))) "
+                    + "for its feature matrices, more than the \(gigabytes(Int(available))) this machine can spare; use smaller --feature-counts")
+        }
         var records: [RandomFeaturePointRecord] = []
         for n in configuration.trainSizes {
             let indices = trainingIndices(size: n)
