@@ -183,6 +183,9 @@ public enum ResultFileError: Error, CustomStringConvertible, Equatable {
         case .fileWriteVolumeReadOnly: return "the file system is read-only"
         case .fileNoSuchFile, .fileReadNoSuchFile: return "a directory on the path does not exist"
         case .fileWriteFileExists: return "a file is in the way"
+        case .fileReadTooLarge: return "it is too large to read"
+        case .fileReadUnknown: return "the system could not read it (an input/output error, or not a regular file)"
+        case .fileWriteUnknown: return "the system could not write it (an input/output error)"
         default: return error.localizedDescription
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import OccamData
 import OccamTensor
 
 extension SafeTensorsFile {
@@ -24,7 +25,7 @@ extension SafeTensorsFile {
             // Mapped, not copied: a large checkpoint costs address space, not memory, until read.
             bytes = try Data(contentsOf: url, options: .mappedIfSafe)
         } catch {
-            throw CheckpointError.unreadable(url, reason: error.localizedDescription)
+            throw CheckpointError.unreadable(url, reason: ResultFileError.reason(error))
         }
         return try bytes.withUnsafeBytes { try parse(UnsafeRawBufferPointer($0), source: url) }
     }

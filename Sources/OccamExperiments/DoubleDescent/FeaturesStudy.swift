@@ -146,8 +146,10 @@ public struct DoubleDescentFeaturesStudy<Scalar: TensorScalar> {
     }
 
     static func describe(_ record: RandomFeaturePointRecord) -> String {
-        String(format: "test error %.2f%% ± %.2f, squared loss %.3g, norm %.3g, train error %.2f%%, ensemble %.2f%%",
-               100 * record.testError.mean, 100 * record.testError.standardDeviation, record.testSquaredLoss.mean,
-               record.coefficientNorm.mean, 100 * record.trainError.mean, 100 * record.ensembleTestError)
+        // A spread of one value is undefined: say n = 1 instead of "± 0.00".
+        let spread = record.testError.errorBar.map { String(format: " ± %.2f", 100 * $0) } ?? " (n = 1)"
+        return String(format: "test error %.2f%%", 100 * record.testError.mean) + spread
+            + String(format: ", squared loss %.3g, norm %.3g, train error %.2f%%, ensemble %.2f%%",
+                     record.testSquaredLoss.mean, record.coefficientNorm.mean, 100 * record.trainError.mean, 100 * record.ensembleTestError)
     }
 }
