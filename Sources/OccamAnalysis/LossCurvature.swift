@@ -18,6 +18,17 @@ public enum CurvatureKind: String, Codable, Sendable, CaseIterable {
     /// The empirical Fisher (1/N) Σ_i g_i g_iᵀ with g_i the gradient of ℓ at the true label.
     case empiricalFisher = "empirical-fisher"
 
+    /// Its name in prose: "Hessian", "generalized Gauss-Newton matrix", ...
+    public var displayName: String {
+        switch self {
+        case .hessian: "Hessian"
+        case .ggn: "generalized Gauss-Newton matrix"
+        case .fisher: "Fisher information"
+        case .monteCarloFisher: "Monte-Carlo Fisher"
+        case .empiricalFisher: "empirical Fisher"
+        }
+    }
+
     /// Whether every eigenvalue is >= 0 by construction.
     public var isPositiveSemidefinite: Bool { self != .hessian }
 }

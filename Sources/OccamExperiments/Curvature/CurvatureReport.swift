@@ -80,17 +80,20 @@ public struct CurvatureReport {
         let low = sources.map(\.nodeRange.lowerBound).min()!, high = sources.map(\.nodeRange.upperBound).max()!
         let width = max((high - low) / 100, 1e-12 * max(abs(low), abs(high), 1))
         let grid = (0...600).map { low - 5 * width + Double($0) / 600 * (high - low + 10 * width) }
+        // The log axis ends at `floor`: the Gaussian tails far from every eigenvalue are drawn along the bottom.
+        let floor = 1e-7
+        var highest = floor
         func series(_ name: String, _ source: SpectralDensity, dashed: Bool) -> PlotSeries {
             let values = source.smoothed(on: grid, width: width)
-            return PlotSeries(name, points: zip(grid, values).filter { $0.1 > 1e-7 }.map { PlotPoint(x: $0.0, y: $0.1) },
-                              dashed: dashed, markers: false)
+            highest = max(highest, values.max() ?? 0)
+            return PlotSeries(name, points: zip(grid, values).map { PlotPoint(x: $0.0, y: max($0.1, floor)) }, dashed: dashed, markers: false)
         }
         var all: [PlotSeries] = []
         if let density { all.append(series("quadrature (\(density.probes.count) probes)", density, dashed: false)) }
         if let exact { all.append(series("dense eigenvalues", exact, dashed: true)) }
         try LinePlot(
-            title: "Spectral density of the \(configuration.operatorKind.rawValue) (Gaussian smoothing, σ = \(String(format: "%.2g", width)))",
-            x: PlotAxis("eigenvalue"), y: PlotAxis("density (log scale)", scale: .logarithmic), series: all
+            title: "Spectral density of the \(configuration.operatorKind.displayName) (Gaussian smoothing, σ = \(String(format: "%.2g", width)))",
+            x: PlotAxis("eigenvalue"), y: PlotAxis("density (log scale)", scale: .logarithmic, range: floor...(highest * 3)), series: all
         ).write(to: file("density.svg"))
         return true
     }
@@ -114,33 +117,31 @@ public struct CurvatureReport {
                     + (summary.spectrum == nil ? [] : [("spectrum.json", "spectrum.json")])))
         }
         let introduction = """
-            The \(configuration.operatorKind.rawValue) of the mean \(configuration.operatorKind == .hessian ? "loss" : "loss's curvature") \
-            of \(configuration.model) at \(configuration.checkpoint), on \(summary.data), over \(point.dimension) of its \
+            The \(configuration.operatorKind.displayName) of the mean loss of \(configuration.model) at \(configuration.checkpoint), on \(summary.data), over \(point.dimension) of its \
             \(point.parameterCount) parameters (\(configuration.parameters)\(point.dimension < point.parameterCount && configuration.usesMask ? ", pruned weights excluded" : "")). \
             All numbers are in curvature.json.
             """
         return HTMLReport(
-            title: "Curvature: \(configuration.operatorKind.rawValue) of \(configuration.model)", introduction: introduction, sections: sections,
+            title: "Curvature: the \(configuration.operatorKind.displayName) of \(configuration.model)", introduction: introduction, sections: sections,
             configurationJSON: try String(contentsOf: file("config.json"), encoding: .utf8))
     }
 
     private func pointText(_ summary: CurvatureSummary, _ configuration: CurvatureConfiguration) -> String {
         let point = summary.point
         var text = "Loss \(significant(point.loss)), accuracy \(String(format: "%.2f", 100 * point.accuracy))%, gradient norm \(significant(point.gradientNorm)) (one full-data gradient: \(seconds(point.gradientSeconds)))."
-        if let top = summary.eigenvalues?.largest.first?.value, top > 0 {
-            // ‖g‖ / λ_max is the parameter distance over which the sharpest curvature changes the gradient by its
-            // own size: small means the point is critical at the scale of the curvature.
-            let step = point.gradientNorm / top
-            text += " The gradient norm divided by the largest eigenvalue is \(significant(step)): \(step < 1e-2 ? "small, so the point is close to a critical point at the scale of the curvature" : "not small, so this is not a critical point; curvature here describes a slope, not a minimum")."
+        if let top = summary.eigenvalues?.largest.first?.value, top > 0, point.loss > 0 {
+            // The largest stable gradient step, 1/λ_max, lowers a quadratic model by ‖g‖² / (2 λ_max).
+            let decrease = point.gradientNorm * point.gradientNorm / (2 * top)
+            let share = decrease / point.loss
+            text += " A gradient step of the largest stable size 1/λ_max would lower the loss by about ‖g‖²/(2 λ_max) = \(significant(decrease)), \(String(format: "%.2g", 100 * share))% of the loss: \(share < 0.01 ? "the point is nearly stationary at the scale of its curvature" : "the point is on a slope, not at a stationary point, so read the eigenvalues as the curvature of a slope")."
         }
         return text
     }
 
     private func eigenvalueText(_ e: CurvatureEigenvalues, summary: CurvatureSummary, _ configuration: CurvatureConfiguration) -> String {
         var parts: [String] = []
-        let products = Int((e.seconds / max(e.secondsPerProduct, 1e-12)).rounded())
         parts.append(e.converged
-            ? "Lanczos converged in \(e.iterations) steps (\(products) products, \(seconds(e.secondsPerProduct)) each): every requested pair has a residual at most \(configuration.tolerance) times the largest |eigenvalue|."
+            ? "Lanczos converged in \(e.iterations) steps (\(e.products) products with the residual checks, \(seconds(e.secondsPerProduct)) each): every requested pair has a residual at most \(configuration.tolerance) times the largest |eigenvalue|."
             : "Lanczos stopped after \(e.iterations) steps without reaching the tolerance \(configuration.tolerance): read the residual column before trusting the smaller values.")
         if let top = e.largest.first {
             parts.append("Largest eigenvalue \(significant(top.value)) (residual \(significant(top.residual))).")

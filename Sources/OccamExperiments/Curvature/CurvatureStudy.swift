@@ -32,6 +32,8 @@ public struct CurvatureEigenvalues: Codable, Sendable {
     /// Ascending (most negative first).
     public var smallest: [RitzValue]
     public var iterations: Int
+    /// Operator products: one per step, and one per returned pair to verify its residual.
+    public var products: Int
     public var converged: Bool
     public var seconds: Double
     /// Seconds per operator product (one Hessian-vector product for the Hessian).
@@ -147,7 +149,7 @@ public struct CurvatureStudy<Scalar: TensorScalar> {
             let start = Date()
             let result = try Lanczos.extremeEigenpairs(
                 of: counting, largest: configuration.top, smallest: configuration.bottom, tolerance: tolerance,
-                maxIterations: configuration.maxIterations, seed: configuration.seed
+                maxIterations: configuration.maxIterations, seed: configuration.seed, verifyResiduals: true
             ) { _, worst in
                 if let worst { residual = worst }
             }
@@ -156,7 +158,7 @@ public struct CurvatureStudy<Scalar: TensorScalar> {
             return CurvatureEigenvalues(
                 largest: result.largest.map { RitzValue(value: $0.value, residual: $0.residual) },
                 smallest: result.smallest.map { RitzValue(value: $0.value, residual: $0.residual) },
-                iterations: result.iterations, converged: result.converged, seconds: seconds,
+                iterations: result.iterations, products: counting.count, converged: result.converged, seconds: seconds,
                 secondsPerProduct: seconds / Double(max(counting.count, 1)))
         }
     }
