@@ -6,10 +6,16 @@ import OccamTensor
 public struct EvaluationRecord: Codable, Sendable, Equatable {
     public var step: Int
     public var epoch: Double
-    /// "validation" or "test".
+    /// "validation", "test", "train" (the whole training split), another evaluated split, or "train-batches":
+    /// the mean loss and accuracy of the training batches since the previous such record (`batches` of them),
+    /// as the optimizer saw them (with augmentation and dropout), logged every `Trainer.logTrainingEvery`.
     public var split: String
     public var loss: Double
     public var accuracy: Double
+    /// The learning rate of the last step in a "train-batches" record; nil for evaluations.
+    public var learningRate: Double? = nil
+    /// How many training batches a "train-batches" record averages; nil for evaluations.
+    public var batches: Int? = nil
 }
 
 /// What a finished run reports (summary.json).
@@ -111,6 +117,10 @@ public struct Trainer<Scalar: TensorScalar> {
     /// writing a resume checkpoint, with `TrainingError.interrupted`. Default: a stopping signal received since
     /// `Interruption.install()` (which `run` calls when writing to a directory).
     public var stopRequest: @Sendable () -> String? = { Interruption.requestedSignal }
+    /// Log the mean training loss and accuracy of the batches since the last such record, and the learning
+    /// rate, to metrics.jsonl (split "train-batches") this often, and at the end; nil: never. It changes no
+    /// result, so it is not part of the configuration.
+    public var logTrainingEvery: TrainingDuration? = TrainingDuration(iterations: 100)
 
     public init(configuration: TrainingConfiguration, data: PreparedData<Scalar>, directory: URL?) throws {
         self.configuration = configuration
@@ -244,6 +254,16 @@ public struct Trainer<Scalar: TensorScalar> {
             windowLoss += result.loss
             windowAccuracy += result.accuracy
             windowCount += 1
+            var window = state.trainingWindow ?? TrainingWindow()
+            (window.batches, window.lossSum, window.accuracySum) = (window.batches + 1, window.lossSum + result.loss, window.accuracySum + result.accuracy)
+            if let every = logTrainingEvery.map({ max(1, $0.iterations(perEpoch: perEpoch)) }), state.iteration % every == 0 || state.iteration == total {
+                try appendRecords([EvaluationRecord(
+                    step: state.iteration, epoch: Double(state.iteration) / Double(perEpoch), split: "train-batches",
+                    loss: window.lossSum / Double(window.batches), accuracy: window.accuracySum / Double(window.batches),
+                    learningRate: rate, batches: window.batches)])
+                window = TrainingWindow()
+            }
+            state.trainingWindow = window
 
             var evaluations: [EvaluationRecord] = []
             let evaluates = logSpacedEvaluations.map { $0.contains(state.iteration) }

@@ -21,6 +21,9 @@ public struct TrainingCheckpoint<Scalar: TensorScalar>: Sendable {
     /// data): written as "occam.input_shape" and "occam.classes"; nil: the configured data set's.
     public var inputShape: [Int]?
     public var classes: Int?
+    /// The training batches seen since the last training-loss record of metrics.jsonl: written as
+    /// "occam.training_window", so that a resumed run logs the same means as one that was never stopped.
+    public var trainingWindow: TrainingWindow?
 
     public init(
         configuration: TrainingConfiguration, iteration: Int, parameters: ParameterSet<Scalar>,
@@ -44,6 +47,7 @@ public struct TrainingCheckpoint<Scalar: TensorScalar>: Sendable {
             file.metadata["occam.input_shape"] = inputShape.map(String.init).joined(separator: ",")
         }
         if let classes, classes != configuration.dataset.classCount { file.metadata["occam.classes"] = String(classes) }
+        if let trainingWindow, trainingWindow.batches > 0 { file.metadata["occam.training_window"] = trainingWindow.text }
         file.insert(parameters)
         file.insert(buffers)
         file.insert(optimizerState.tensors, prefix: "optimizer.")
@@ -149,7 +153,33 @@ public struct TrainingCheckpoint<Scalar: TensorScalar>: Sendable {
             configuration: configuration, iteration: iteration, parameters: parameters, buffers: buffers,
             optimizerState: OptimizerState(kind: kind, step: step, tensors: optimizerTensors), mask: mask)
         (checkpoint.inputShape, checkpoint.classes) = (inputShape, classes)
+        if let text = file.metadata["occam.training_window"] {
+            guard let window = TrainingWindow(text: text) else {
+                throw CheckpointError.invalidHeader(url, reason: "occam.training_window \"\(text)\" is not BATCHES,LOSS_SUM,ACCURACY_SUM")
+            }
+            checkpoint.trainingWindow = window
+        }
         return checkpoint
+    }
+}
+
+/// Sums over the training batches since the last training-loss record: what the next record averages.
+public struct TrainingWindow: Sendable, Equatable {
+    public var batches = 0
+    public var lossSum = 0.0
+    public var accuracySum = 0.0
+
+    public init() {}
+
+    /// "BATCHES,LOSS_SUM,ACCURACY_SUM", every digit kept.
+    var text: String { "\(batches),\(lossSum),\(accuracySum)" }
+
+    init?(text: String) {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+        guard parts.count == 3, let batches = Int(parts[0]), batches >= 0, let loss = Double(parts[1]), let accuracy = Double(parts[2]),
+            loss.isFinite, accuracy.isFinite
+        else { return nil }
+        (self.batches, lossSum, accuracySum) = (batches, loss, accuracy)
     }
 }
 

@@ -323,7 +323,7 @@ struct DoubleDescentTests {
         // Every evaluation measures the noisy training split, the clean test split and the corrupted test split.
         let directory = root.appendingPathComponent("jobs-2")
         let metrics = try RunStore.readJSONLines(EvaluationRecord.self, from: directory.appendingPathComponent("replicate-1/width-16/metrics.jsonl"))
-        #expect(Set(metrics.map(\.split)) == ["train", "test", "test-corrupted"])
+        #expect(Set(metrics.map(\.split)) == ["train", "test", "test-corrupted", "train-batches"])
         #expect(metrics.filter { $0.split == "test" }.map(\.step) == [0] + TrainingConfiguration.logSpacedIterations(perDecade: 6, through: 40))
 
         let summaries = try DoubleDescentNetworksReport(directory: directory).build()
