@@ -106,7 +106,7 @@ public enum RunStore {
         do {
             return try JSONDecoder().decode(StoredConfiguration<Configuration>.self, from: data)
         } catch {
-            throw RunStoreError.unreadable(url, reason: "it is not a \(Configuration.experimentName) configuration this version of occam reads (\(error))")
+            throw RunStoreError.unreadable(url, reason: "it is not a \(Configuration.experimentName) configuration this version of occam reads (\(RunStoreError.explain(error)))")
         }
     }
 
@@ -120,7 +120,7 @@ public enum RunStore {
         do {
             return try JSONDecoder().decode(Value.self, from: Data(contentsOf: url))
         } catch {
-            throw RunStoreError.unreadable(url, reason: "\(error)")
+            throw RunStoreError.unreadable(url, reason: RunStoreError.explain(error))
         }
     }
 
@@ -128,7 +128,7 @@ public enum RunStore {
     public static func readJSONLines<Value: Decodable>(_: Value.Type, from url: URL) throws -> [Value] {
         let text: String
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw RunStoreError.unreadable(url, reason: "\(error.localizedDescription)")
+            throw RunStoreError.unreadable(url, reason: RunStoreError.explain(error))
         }
         let decoder = JSONDecoder()
         return try text.split(separator: "\n").enumerated().map { number, line in
@@ -141,6 +141,25 @@ public enum RunStore {
 
 /// Why a directory cannot be used as a run.
 public enum RunStoreError: Error, CustomStringConvertible {
+    /// A decoding or file error in words: which field is missing or has the wrong type, or what the file
+    /// system said (instead of Foundation's dump of the error).
+    public static func explain(_ error: any Error) -> String {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            let text = codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            return text.isEmpty ? "the top level" : text
+        }
+        switch error {
+        case DecodingError.keyNotFound(let key, let context):
+            return "\(path(context.codingPath + [key])) is missing"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            return "\(path(context.codingPath)) has the wrong type (\(context.debugDescription))"
+        case DecodingError.dataCorrupted(let context):
+            return context.codingPath.isEmpty ? "it is not valid JSON" : "\(path(context.codingPath)): \(context.debugDescription)"
+        default:
+            return ResultFileError.reason(error)
+        }
+    }
+
     /// No config.json naming an experiment (or not the expected one).
     case notARun(URL)
     /// config.json holds a different configuration than the one that hashes to this directory.

@@ -483,6 +483,13 @@ struct DivergenceAndInterruptionTests {
             try ResultFiles.writeJSON([Record(loss: .nan)], to: directory.appendingPathComponent("r.json"))
         } throws: { "\($0)".contains("r.json") && "\($0)".contains("[0].loss is nan") }
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("r.json").path))
+        // A result file that does not decode: the field, not a dump of DecodingError.
+        struct Point: Decodable { var x: Double }
+        let point = directory.appendingPathComponent("p.json")
+        try Data(#"{"y": 1}"#.utf8).write(to: point)
+        #expect { _ = try RunStore.readJSON(Point.self, from: point) } throws: { "\($0)".contains("p.json: x is missing") }
+        try Data("not json".utf8).write(to: point)
+        #expect { _ = try RunStore.readJSON(Point.self, from: point) } throws: { "\($0)".contains("it is not valid JSON") }
     }
 
     @Test func temporaryFilesOfDeadWritersAreRemovedOnTheNextRun() throws {
