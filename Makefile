@@ -4,7 +4,7 @@
 SWIFT ?= swift
 OCCAM := .build/release/occam
 
-.PHONY: demo train connectivity min-norm kernel kernel-full randomize randomize-table memorize double-descent double-descent-samples double-descent-networks test bench system-packages build clean
+.PHONY: demo train curvature connectivity min-norm kernel kernel-full randomize randomize-table memorize double-descent double-descent-samples double-descent-networks test bench system-packages build clean
 
 system-packages:
 	@scripts/install-system-packages.sh
@@ -17,6 +17,11 @@ build: system-packages
 # 2 cores). Running it again finds the finished study in runs/ and prints its table and report path.
 demo: build
 	$(OCCAM) lottery --model lenet-300-100 --dataset fashion-mnist --levels 12 --steps 2000it --eval-every 200it --out runs
+
+# The Hessian of the trained LeNet-300-100 (the `make train` run) on 5,000 training images: top and bottom
+# eigenvalues, trace, spectral density; about 5 minutes on 2 cores.
+curvature: train
+	$(OCCAM) curvature --checkpoint "$$(ls -t runs/lenet-300-100-fashion-mnist-*/final.safetensors | head -1)" --samples 5000 --top 10 --bottom 5 --trace --density --out runs
 
 # Linear mode connectivity of LeNet-300-100 at initialization, with differently initialized copies as the control.
 connectivity: build
