@@ -154,4 +154,32 @@ struct ReportStatementTests {
             #expect(try String(contentsOf: directory.appendingPathComponent(figure), encoding: .utf8).contains(SeriesColor.randomPruning), "\(figure)")
         }
     }
+
+    @Test func randomizeLeavesOutWhatWasNotMeasuredAndSaysWhy() throws {
+        let root = try makeTemporaryDirectory("randomize-statements")
+        defer { try? FileManager.default.removeItem(at: root) }
+        // Three steps cannot fit corrupted labels: no run fits, no regularizers were asked for.
+        var configuration = RandomizeTests.blobStudy(replicates: 1)
+        configuration.training.steps = TrainingDuration(iterations: 3)
+        configuration.training.stopAtTrainingAccuracy = 1
+        configuration.regularizers = []
+        configuration.conditions = ["true-labels", "corrupt:0.5"].map { RandomizationCondition($0)! }
+        let directory = try RunStore.open(configuration, precision: "float64", under: root)
+        try RandomizeStudy(configuration: configuration, directory: directory, data: blobData(configuration.training)).run()
+        let summaries = try RandomizeReport(directory: directory).build()
+        #expect(summaries.allSatisfy { $0.fitted == 0 })
+        let html = try String(contentsOf: directory.appendingPathComponent("index.html"), encoding: .utf8)
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("slowdown.svg").path))
+        #expect(!html.contains("slowdown.svg") && html.contains("No slowdown plot (Figure 1b): no true-label run fit its training set"))
+        #expect(!html.contains("Table 1"))
+        #expect(RandomizeReport.whyNoSlowdown(summaries.filter { $0.condition.kind != .trueLabels }).contains("the true-label condition was not run"))
+        // One replicate: the comparison with the true labels is not claimed.
+        let ratio = RandomizeConditionSummary(
+            condition: RandomizationCondition("random-labels")!, runs: 1, fitted: 1, stepsToFit: Spread([1300]), slowdown: Spread([1.4]),
+            trainAccuracy: Spread([100]), testError: Spread([90]), corruptedTestError: Spread([]))
+        #expect(RandomizeReport.finding(ratio).contains("too few replicates to tell whether it is slower"))
+        var three = ratio
+        three.slowdown = Spread([1.3, 1.4, 1.5])
+        #expect(RandomizeReport.finding(three).contains("1.40 ± 0.10x the true labels' steps (n = 3): slower"))
+    }
 }
