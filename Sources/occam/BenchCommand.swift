@@ -116,33 +116,18 @@ struct BenchTrainCommand: ParsableCommand {
         }
     }
 
-    struct Message: Error { var text: String }
-
     /// Samples per second of the PyTorch reference, or why it could not run.
-    private func runPyTorchReference(steps: Int) -> Result<Double, Message> {
-        let script = URL(fileURLWithPath: "Benchmarks/train_reference.py")
-        guard FileManager.default.fileExists(atPath: script.path) else {
-            return .failure(Message(text: "run from the repository root, where Benchmarks/train_reference.py is"))
+    private func runPyTorchReference(steps: Int) -> Result<Double, PythonReference.Failure> {
+        PythonReference.run(
+            "Benchmarks/train_reference.py",
+            arguments: ["--model", model, "--optimizer", optimizer == .sgd ? "sgd" : "adam", "--batch-size", "\(batchSize)", "--steps", "\(steps)"],
+            install: "pip install torch"
+        ).flatMap { object in
+            guard let rate = object["samples_per_second"] as? Double else {
+                return .failure(PythonReference.Failure(text: "Benchmarks/train_reference.py printed no samples_per_second"))
+            }
+            return .success(rate)
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, "--model", model, "--optimizer", optimizer == .sgd ? "sgd" : "adam",
-                             "--batch-size", "\(batchSize)", "--steps", "\(steps)"]
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        do { try process.run() } catch { return .failure(Message(text: "cannot start python3: \(error)")) }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0,
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let rate = object["samples_per_second"] as? Double
-        else {
-            let reason = errorText.split(separator: "\n").last.map(String.init) ?? "exit status \(process.terminationStatus)"
-            return .failure(Message(text: "\(reason) (pip install torch)"))
-        }
-        return .success(rate)
     }
 }
 

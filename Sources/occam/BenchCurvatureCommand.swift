@@ -115,45 +115,23 @@ struct BenchCurvatureCommand: ParsableCommand {
 
     private func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
-    struct Message: Error { var text: String }
-
     /// One run of the PyTorch + SciPy reference on the same checkpoint and images.
-    private func runReference(_ checkpoint: URL) -> Result<CurvatureBenchReport.Timing, Message> {
-        let script = URL(fileURLWithPath: "Benchmarks/curvature_reference.py")
-        guard FileManager.default.fileExists(atPath: script.path) else {
-            return .failure(Message(text: "run from the repository root, where Benchmarks/curvature_reference.py is"))
+    private func runReference(_ checkpoint: URL) -> Result<CurvatureBenchReport.Timing, PythonReference.Failure> {
+        PythonReference.run(
+            "Benchmarks/curvature_reference.py",
+            arguments: ["--checkpoint", checkpoint.path, "--samples", "\(samples)", "--top", "\(top)", "--tol", "\(tolerance)",
+                        "--batch-size", "\(batchSize)", "--dtype", precision.rawValue, "--threads", "2"],
+            install: "pip install torch scipy"
+        ).flatMap { object in
+            guard let timing = object["timing"] as? [String: Any], let topResult = object["top"] as? [String: Any],
+                  let gradient = timing["gradient_ms"] as? Double, let product = timing["product_ms"] as? Double,
+                  let seconds = topResult["seconds"] as? Double, let values = topResult["eigenvalues"] as? [Double],
+                  let products = topResult["matvecs"] as? Int
+            else { return .failure(PythonReference.Failure(text: "Benchmarks/curvature_reference.py printed no timing or eigenvalues")) }
+            return .success(.init(
+                gradientSeconds: gradient / 1000, productSeconds: product / 1000, eigenvaluesSeconds: seconds, products: products,
+                eigenvalues: values))
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, "--checkpoint", checkpoint.path, "--samples", "\(samples)", "--top", "\(top)",
-                             "--tol", "\(tolerance)", "--batch-size", "\(batchSize)", "--dtype", precision.rawValue, "--threads", "2"]
-        // Its progress goes to a file: a pipe left unread could fill and block it.
-        let errorLog = checkpoint.deletingPathExtension().appendingPathExtension("log")
-        defer { try? FileManager.default.removeItem(at: errorLog) }
-        guard FileManager.default.createFile(atPath: errorLog.path, contents: nil), let errors = try? FileHandle(forWritingTo: errorLog) else {
-            return .failure(Message(text: "cannot write \(errorLog.path)"))
-        }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        do { try process.run() } catch { return .failure(Message(text: "cannot start python3: \(error)")) }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try? errors.close()
-        let errorText = (try? String(contentsOf: errorLog, encoding: .utf8)) ?? ""
-        guard process.terminationStatus == 0,
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let timing = object["timing"] as? [String: Any], let topResult = object["top"] as? [String: Any],
-              let gradient = timing["gradient_ms"] as? Double, let product = timing["product_ms"] as? Double,
-              let seconds = topResult["seconds"] as? Double, let values = topResult["eigenvalues"] as? [Double],
-              let products = topResult["matvecs"] as? Int
-        else {
-            let reason = errorText.split(separator: "\n").last.map(String.init) ?? "exit status \(process.terminationStatus)"
-            return .failure(Message(text: "\(reason) (pip install torch scipy)"))
-        }
-        return .success(.init(
-            gradientSeconds: gradient / 1000, productSeconds: product / 1000, eigenvaluesSeconds: seconds, products: products,
-            eigenvalues: values))
     }
 }
 
