@@ -165,6 +165,10 @@ public struct Trainer<Scalar: TensorScalar> {
             throw TrainingError.impossibleConfiguration(
                 "--checkpoint-at \(checkpoint) (\(checkpoint.iterations(perEpoch: perEpoch)) iterations) is beyond the end of training at \(total) iterations (--steps \(configuration.steps))")
         }
+        guard !configuration.schedule.lacksCosineLength else {
+            throw TrainingError.impossibleConfiguration(
+                "the cosine schedule has no length; set it to the training length (\(total) iterations) before training")
+        }
         if directory != nil { Interruption.install() }
         guard startIteration < total else {
             throw TrainingError.impossibleConfiguration(

@@ -156,6 +156,18 @@ extension LearningRateSchedule {
     }
 }
 
+extension LearningRateSchedule {
+    /// Whether a cosine schedule in it still has no length (0 iterations, as parsed before the training
+    /// length is known); such a schedule cannot give a learning rate.
+    public var lacksCosineLength: Bool {
+        switch self {
+        case .cosine(let total, _): total < 1
+        case .linearWarmup(_, let then): then.lacksCosineLength
+        default: false
+        }
+    }
+}
+
 /// "1.5 GB", "940 TB": a byte count in decimal units.
 func formatBytes(_ bytes: Double) -> String {
     guard bytes.isFinite else { return "more than any machine has" }

@@ -478,6 +478,12 @@ struct DivergenceAndInterruptionTests {
         #expect {
             _ = try Trainer(configuration: configuration, data: data, directory: nil).run()
         } throws: { "\($0)".contains("--batch-size 1000") && "\($0)".contains("160") }
+        // A cosine schedule whose length was never set would trap in the schedule: refused up front.
+        configuration.batchSize = 16
+        configuration.schedule = .cosine(totalSteps: 0, minimum: 0)
+        #expect {
+            _ = try Trainer(configuration: configuration, data: data, directory: nil).run()
+        } throws: { "\($0)".contains("cosine schedule has no length") }
     }
 
     @Test func resultFileErrorsNameThePathAndTheProblem() throws {
