@@ -251,6 +251,9 @@ struct BadOptionTests {
         var connectivity = ConnectivityConfiguration(training: TrainingConfiguration())
         connectivity.training.optimizer.learningRate = .infinity
         #expect(throws: TrainingError.self) { try connectivity.validate() }
+        connectivity = ConnectivityConfiguration(training: TrainingConfiguration())
+        connectivity.trainEvaluationSize = 1_000
+        #expect { try connectivity.validate(trainCount: 500) } throws: { "\($0)".contains("--train-eval-size 1000") }
 
         var networks = DoubleDescentNetworksConfiguration(widths: [10, 100_000_000_000])
         #expect(throws: TrainingError.self) { try networks.validate() }

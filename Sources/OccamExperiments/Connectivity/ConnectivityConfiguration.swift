@@ -61,5 +61,9 @@ public struct ConnectivityConfiguration: ExperimentConfiguration, Hashable {
         try ExperimentError.require(
             spawnSteps.allSatisfy { $0.iterations(perEpoch: perEpoch) < total },
             "every --spawn-step must come before the end of training (--steps \(training.steps))")
+        // A larger subset would silently be the whole training split while the report names the larger size.
+        try ExperimentError.require(
+            trainEvaluationSize.map { $0 <= trainCount } ?? true,
+            "--train-eval-size \(trainEvaluationSize ?? 0) is larger than the training split (\(trainCount) images); use at most \(trainCount)")
     }
 }
