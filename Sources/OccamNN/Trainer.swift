@@ -382,9 +382,9 @@ public struct Trainer<Scalar: TensorScalar> {
             buffers: initialBuffers ?? model.initialBuffers(),
             optimizerState: OptimizerState(kind: configuration.optimizer.kind.stateKind, step: 0, tensors: ParameterSet()),
             mask: mask)
-    }
         (checkpoint.inputShape, checkpoint.classes) = (model.inputShape, model.classes)
         return checkpoint
+    }
 
     /// The checkpoint in `directory` with the most iterations, if any.
     private func latestCheckpoint() throws -> URL? {
