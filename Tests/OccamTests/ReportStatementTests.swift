@@ -76,7 +76,9 @@ struct ReportStatementTests {
             dense: [1, 2, 3], tickets: [[1, 2, 3]], denseStops: [4000, 4100, 4200], ticketStops: [[5600, 5800, 5700]]))
         #expect(later.contains("later than the dense network at 80.0%") && !later.contains("earlier than the dense network at"))
         let single = LotteryReport.earlyStoppingFindings(lotterySummaries(dense: [1], tickets: [[1]], denseStops: [5000], ticketStops: [[4000]]))
-        #expect(single.contains("too few replicates to tell"))
+        #expect(single.contains("too few replicates to tell (n = 1); as measured, earlier than the dense network at 1 of 1 levels"))
+        let same = LotteryReport.earlyStoppingFindings(lotterySummaries(dense: [1], tickets: [[1], [1]], denseStops: [200], ticketStops: [[200], [200]]))
+        #expect(same.contains("too few replicates to tell (n = 1); as measured, equal at all 2 levels."))
     }
 
     @Test func aThresholdLineShowsWithOneCategoryAndRoleColoursAreFixed() {

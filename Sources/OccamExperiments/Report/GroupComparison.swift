@@ -109,16 +109,20 @@ public struct GroupComparison: Sendable, Equatable {
             let differences = comparisons.map(\.comparison.difference)
             let above = differences.filter { $0 > 0 }.count, below = differences.filter { $0 < 0 }.count
             let equal = differences.count - above - below
+            let n = Set(measured.map(\.group.count) + [reference.count]).sorted().map(String.init).joined(separator: " or ")
+            let total = differences.count
+            if above == 0 && below == 0 {
+                return "too few replicates to tell (n = \(n)); as measured, equal at \(total == 1 ? "the one" : "all \(total)") \(total == 1 ? String(itemName.dropLast()) : itemName)"
+            }
             var parts: [String] = []
-            if above > 0 { parts.append("\(higher) at \(above) of \(differences.count) \(itemName)") }
-            if below > 0 { parts.append("\(lower) at \(below)\(above > 0 ? "" : " of \(differences.count) \(itemName)")") }
+            if above > 0 { parts.append("\(higher) at \(above) of \(total) \(itemName)") }
+            if below > 0 { parts.append("\(lower) at \(below)\(above > 0 ? "" : " of \(total) \(itemName)")") }
             if equal > 0 { parts.append("equal at \(equal)") }
             let smallest = differences.min()!, largest = differences.max()!
             let range = smallest == largest
                 ? signed(smallest, digits: digits) + (unit.isEmpty ? "" : " \(unit)")
                 : "\(signed(smallest, digits: digits)) to \(signed(largest, digits: digits))\(unit.isEmpty ? "" : " \(unit)")"
-            let n = Set(measured.map(\.group.count) + [reference.count]).sorted().map(String.init).joined(separator: " or ")
-            return "too few replicates to tell (n = \(n)); as measured, \(parts.joined(separator: ", ")) (difference\(differences.count == 1 ? "" : "s") \(range))"
+            return "too few replicates to tell (n = \(n)); as measured, \(parts.joined(separator: ", ")) (difference\(total == 1 ? "" : "s") \(range))"
         }
         var runs: [(verdict: Verdict, labels: [String])] = []
         for (label, comparison) in comparisons {
