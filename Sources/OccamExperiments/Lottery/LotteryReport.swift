@@ -240,8 +240,8 @@ public struct LotteryReport {
             Iterative magnitude pruning with rewinding (Frankle & Carbin 2019; Frankle et al. 2020) of \(training.model) on \
             \(training.dataset.displayName): train for \(training.steps), prune \(configuration.strategy.rawValue) \
             (\(Int((100 * configuration.rates.rate).rounded()))% of the remaining weights per round\(configuration.strategy == .layerWise ? ", \(Int((100 * (configuration.rates.outputRate ?? configuration.rates.rate)).rounded()))% for the output layer" : "")), \
-            rewind the survivors to their values at \(configuration.rewind), retrain; \(configuration.levels) rounds, \(configuration.replicates) \
-            replicate(s) (seeds \(training.seed) to \(training.seed + UInt64(configuration.replicates - 1))). Controls at every level: \(configuration.controls.isEmpty ? "none" : configuration.controls.map(\.displayName).joined(separator: " and ")). \
+            rewind the survivors to their values at \(configuration.rewind), retrain; \(configuration.levels) rounds, \
+            \(configuration.replicates == 1 ? "1 replicate (seed \(training.seed))" : "\(configuration.replicates) replicates (seeds \(training.seed) to \(training.seed + UInt64(configuration.replicates - 1)))"). Controls at every level: \(configuration.controls.isEmpty ? "none" : configuration.controls.map(\.displayName).joined(separator: " and ")). \
             Evaluation every \(training.evaluateEvery) on \(training.validationCount) held-out validation images and the test set.
 
             \(records.count) of \(expected) training runs finished.\(records.count < expected ? " Run the same command again to finish the rest." : "") \(findings)\(judged)

@@ -50,7 +50,7 @@ public struct HTMLReport: Sendable {
             h1 { font-size: 1.6em; } h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #ddd; }
             .table { max-width: 100%; overflow-x: auto; margin: 0.8em 0; }
             table { border-collapse: collapse; font-size: 0.85em; }
-            td, th { border: 1px solid #ccc; padding: 2px 7px; text-align: right; } th { background: #f3f3f3; vertical-align: bottom; min-width: 4em; }
+            td, th { border: 1px solid #ccc; padding: 2px 7px; text-align: right; } td { white-space: nowrap; } th { background: #f3f3f3; vertical-align: bottom; min-width: 4em; }
             pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
             img { max-width: 100%; height: auto; border: 1px solid #eee; } .links { font-size: 0.9em; }
             </style></head><body>
