@@ -617,6 +617,8 @@ def eigsh_extreme(apply, dim, dtype, k, which, tol, seed, maxiter=None):
 
 
 def time_calls(fn, repeats):
+    if repeats == 0:
+        return {"median_s": float("nan"), "min_s": float("nan"), "all_s": []}
     samples = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -761,6 +763,8 @@ def main():
     p.add_argument("--seed", type=int, default=0, help="seed of eigsh's start vector")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--timing", action="store_true", help="timing mode: 5,000 training images, top 10, lenet-300-100")
+    p.add_argument("--evaluate-only", action="store_true",
+                   help="loss, accuracy and gradient norm only (to check data and model against occam's metrics)")
     p.add_argument("--self-test", action="store_true", help="check the operators on a tiny MLP and exit")
     p.add_argument("--out", help="also write the JSON here")
     args = p.parse_args()
@@ -783,6 +787,10 @@ def main():
     state, masks, config, metadata = ({}, {}, {}, {})
     if args.checkpoint:
         state, masks, config, metadata = load_checkpoint(args.checkpoint)
+    if "occam.input_shape" in metadata or "occam.classes" in metadata:
+        sys.exit(f"error: {args.checkpoint} was trained on synthetic data (input shape "
+                 f"{metadata.get('occam.input_shape')}, classes {metadata.get('occam.classes')}); this script reads "
+                 f"image data sets only")
     model_name = args.model or config.get("model")
     if model_name is None:
         sys.exit("error: give --checkpoint or --model")
@@ -843,10 +851,15 @@ def main():
     t0 = time.perf_counter()
     loss, acc, grad = problem.loss_and_gradient()
     first_grad = time.perf_counter() - t0
-    grad_time = time_calls(problem.loss_and_gradient, args.hvp_repeats)
+    grad_time = time_calls(problem.loss_and_gradient, 0 if args.evaluate_only else args.hvp_repeats)
     log(f"loss {loss:.10g}, accuracy {acc:.4f}, |grad| {grad.norm().item():.6g}, "
         f"gradient {1e3 * grad_time['median_s']:.1f} ms")
 
+    if args.evaluate_only:
+        print(json.dumps({"checkpoint": args.checkpoint, "model": model_name, "split": args.split,
+                          "samples": args.samples, "dtype": args.dtype, "normalization": norm_info,
+                          "loss": loss, "accuracy": acc, "gradient_norm": grad.norm().item()}, indent=2))
+        return
     rng = np.random.default_rng(args.seed + 1)
     probe = torch.from_numpy(rng.standard_normal(problem.dim)).to(dtype)
     apply(probe)  # warm-up
