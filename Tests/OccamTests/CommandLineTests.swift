@@ -105,4 +105,27 @@ struct CommandLineTests {
         #expect(column(header, 16..<25) == "ridge    " && column(row, 16..<25) == "0        ")
         #expect(row.hasSuffix(" GB"))
     }
+
+    /// Needs `version: occamVersionText` and `RerunCommand.self` in Occam.swift's configuration.
+    @Test(.disabled("until Occam.swift registers RerunCommand and version: occamVersionText"),
+          .enabled(if: FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")))
+    func versionAndRerunFromConfigJSON() throws {
+        let version = try occam(["--version"])
+        #expect(version.status == 0 && version.output.hasPrefix("occam \(Provenance.occamVersion)"))
+        let root = try makeTemporaryDirectory("rerun")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let arguments = ["train", "--steps", "10it", "--eval-every", "10it", "--train-size", "100", "--validation-count", "50",
+                         "--batch-size", "10", "--out", "runs"]
+        #expect(try occam(arguments, in: root).status == 0)
+        let run = try #require(try FileManager.default.contentsOfDirectory(at: root.appendingPathComponent("runs"), includingPropertiesForKeys: nil).first)
+        let summary = try Data(contentsOf: run.appendingPathComponent("summary.json"))
+        // From elsewhere: the recorded command runs again in its own directory, finds the finished run, keeps it.
+        let dryRun = try occam(["rerun", run.path, "--dry-run"])
+        #expect(dryRun.output == "cd \(root.path) && occam " + arguments.joined(separator: " ") + "\n")
+        let rerun = try occam(["rerun", run.path])
+        #expect(rerun.status == 0, "\(rerun.errors)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("runs").path).count == 1)
+        #expect(try Data(contentsOf: run.appendingPathComponent("summary.json")) == summary)
+        #expect(try occam(["rerun", root.path]).status != 0)
+    }
 }
