@@ -9,8 +9,9 @@ struct Occam: ParsableCommand {
             Each subcommand runs one experiment and writes its results (JSON, JSONL, CSV, SVG, index.html) under --out.
             Start with `occam doctor` to check the set-up.
             """,
+        version: occamVersionText,
         subcommands: [
-            TrainCommand.self, EvalCommand.self, CurvatureCommand.self, LotteryCommand.self, ConnectivityCommand.self, KernelCommand.self, RandomizeCommand.self, MemorizeCommand.self, DoubleDescentCommand.self, ReportCommand.self, MinNormCommand.self, ModelsCommand.self,
+            TrainCommand.self, EvalCommand.self, CurvatureCommand.self, LotteryCommand.self, ConnectivityCommand.self, KernelCommand.self, RandomizeCommand.self, MemorizeCommand.self, DoubleDescentCommand.self, ReportCommand.self, RerunCommand.self, MinNormCommand.self, ModelsCommand.self,
             BenchCommand.self, DoctorCommand.self,
         ]
     )

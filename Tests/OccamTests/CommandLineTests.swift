@@ -106,9 +106,7 @@ struct CommandLineTests {
         #expect(row.hasSuffix(" GB"))
     }
 
-    /// Needs `version: occamVersionText` and `RerunCommand.self` in Occam.swift's configuration.
-    @Test(.disabled("until Occam.swift registers RerunCommand and version: occamVersionText"),
-          .enabled(if: FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")))
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")))
     func versionAndRerunFromConfigJSON() throws {
         let version = try occam(["--version"])
         #expect(version.status == 0 && version.output.hasPrefix("occam \(Provenance.occamVersion)"))
