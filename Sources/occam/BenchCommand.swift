@@ -21,7 +21,7 @@ struct BenchTrainCommand: ParsableCommand {
     @Option(help: "Model name (see `occam models`).")
     var model = "lenet-300-100"
 
-    @Option(help: "Batch size.")
+    @Option(parsing: .unconditional, help: "Batch size.")
     var batchSize = 60
 
     @Option(help: "Optimizer: sgd (momentum 0.9, lr 0.05), adam or adamw (lr 1.2e-3).")
@@ -30,7 +30,7 @@ struct BenchTrainCommand: ParsableCommand {
     @Option(help: "Timed steps: iterations, as \"1000\" or \"1000it\" (the spelling of training length in every command).")
     var steps = "1000it"
 
-    @Option(help: "Prune the weights to this fraction at random positions, kept pruned by the optimizer (a lottery ticket's step); 1: no mask.")
+    @Option(parsing: .unconditional, help: "Prune the weights to this fraction at random positions, kept pruned by the optimizer (a lottery ticket's step); 1: no mask.")
     var density = 1.0
 
     @Flag(help: "Also time PyTorch on the same workload (Benchmarks/train_reference.py).")

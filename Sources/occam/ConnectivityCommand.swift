@@ -31,13 +31,13 @@ struct ConnectivityCommand: ParsableCommand {
     @Option(help: "Evaluate on validation and test this often during training.") var evalEvery = "1000it"
     @Option(help: "Spawn steps, comma-separated (0it,100it,500it,2000it); default 0it, or the lottery run's rewind point.")
     var spawnStep: String?
-    @Option(help: "Points on the path, ends included.") var points = 30
+    @Option(parsing: .unconditional, help: "Points on the path, ends included.") var points = 30
     @Flag(help: "Also train two copies from different initializations (positive control).") var differentInit = false
-    @Option(help: "Measure training error on a seeded subset of this many images (default: all).") var trainEvalSize: Int?
+    @Option(parsing: .unconditional, help: "Measure training error on a seeded subset of this many images (default: all).") var trainEvalSize: Int?
     @Option(help: "A lottery run directory whose ticket to analyse (with --level).") var lottery: String?
-    @Option(help: "The lottery level whose ticket to analyse.") var level: Int?
-    @Option(help: "Independent replicates (seeds --seed, --seed+1, ...).") var replicates = 1
-    @Option(help: "Seed of the first replicate.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "The lottery level whose ticket to analyse.") var level: Int?
+    @Option(parsing: .unconditional, help: "Independent replicates (seeds --seed, --seed+1, ...).") var replicates = 1
+    @Option(parsing: .unconditional, help: "Seed of the first replicate.") var seed: UInt64 = 0
     @Option(help: "Directory for runs.") var out = "runs"
     @Flag(help: "Print only the summary.") var quiet = false
 

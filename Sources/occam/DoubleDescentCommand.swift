@@ -35,14 +35,14 @@ struct DoubleDescentFeaturesCommand: ParsableCommand {
 
     @Option(help: "Data set: \(DataSetName.allCases.map(\.rawValue).joined(separator: ", ")).") var dataset: DataSetName = .fashionMNIST
     @Option(help: "fourier or relu.") var map: RandomFeatureKind = .fourier
-    @Option(help: "The bandwidth σ of the directions v ~ N(0, σ⁻² I).") var bandwidth = 5.0
+    @Option(parsing: .unconditional, help: "The bandwidth σ of the directions v ~ N(0, σ⁻² I).") var bandwidth = 5.0
     @Flag(help: "Sweep the training-set size at N = 1000 instead of the feature count at n = 1000.") var sampleWise = false
     @Option(help: "Training-set sizes n, comma-separated (default 1000; sample-wise 100,...,10000).") var trainSizes: String?
     @Option(help: "Feature counts N, comma-separated (default 50,...,10000; sample-wise 1000).") var featureCounts: String?
-    @Option(help: "Feature draws per point.") var replicates = 3
-    @Option(help: "Relative SVD cutoff (default: max(n, N) x the machine epsilon of --precision).") var cutoff: Double?
+    @Option(parsing: .unconditional, help: "Feature draws per point.") var replicates = 3
+    @Option(parsing: .unconditional, help: "Relative SVD cutoff (default: max(n, N) x the machine epsilon of --precision).") var cutoff: Double?
     @Option(help: "float64, or float32.") var precision: Precision = .float64
-    @Option(help: "Seed of the training subsets and the feature draws.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Seed of the training subsets and the feature draws.") var seed: UInt64 = 0
     @Option(help: "Directory holding the data sets (default: $OCCAM_DATA, then /usr/share/datasets).") var dataDir: String?
     @Option(help: "Directory for runs.") var out = "runs"
     @Flag(help: "Print only the summary.") var quiet = false

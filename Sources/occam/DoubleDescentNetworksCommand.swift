@@ -31,11 +31,11 @@ struct DoubleDescentNetworksCommand: ParsableCommand {
 
     @OptionGroup var training: TrainingOptions<WidthSweepRecipe>
     @Option(help: "Training length of every run: iterations (\"20000it\") or epochs (\"300ep\").") var steps = "300ep"
-    @Option(help: "Evaluations per decade of steps (log-spaced).") var evaluationsPerDecade = 8
-    @Option(help: "Probability that a training label is replaced by a random wrong class.") var labelNoise = 0.2
-    @Option(help: "Independent replicates (seeds --seed, --seed+1, ...).") var replicates = 3
-    @Option(help: "Runs trained at once (default: one per core).") var jobs: Int?
-    @Option(help: "Seed of the first replicate.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Evaluations per decade of steps (log-spaced).") var evaluationsPerDecade = 8
+    @Option(parsing: .unconditional, help: "Probability that a training label is replaced by a random wrong class.") var labelNoise = 0.2
+    @Option(parsing: .unconditional, help: "Independent replicates (seeds --seed, --seed+1, ...).") var replicates = 3
+    @Option(parsing: .unconditional, help: "Runs trained at once (default: one per core).") var jobs: Int?
+    @Option(parsing: .unconditional, help: "Seed of the first replicate.") var seed: UInt64 = 0
     @Option(help: "Directory for runs.") var out = "runs"
     @Flag(help: "Print only the summary.") var quiet = false
 

@@ -13,7 +13,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Directory holding the data sets (default: $OCCAM_DATA, then /usr/share/datasets).") var dataDir: String?
     @Option(help: "For a PyTorch state dict without Occam's metadata: the model it holds (see `occam models`).") var model: String?
     @Option(help: "For a PyTorch state dict: the hidden widths of mlp, comma-separated.") var widths: String?
-    @Option(help: "For a PyTorch state dict: k of mcnn, the channel multiplier of resnet-20.") var width: Int?
+    @Option(parsing: .unconditional, help: "For a PyTorch state dict: k of mcnn, the channel multiplier of resnet-20.") var width: Int?
     @Option(help: "For a PyTorch state dict: float32 or float64 (default: the file's dtype).") var precision: Precision?
 
     func validate() throws {

@@ -31,14 +31,14 @@ struct KernelCommand: ParsableCommand {
             """)
 
     @Option(help: "gaussian, laplacian, polynomial or linear.") var kernel: KernelFunction.Kind = .gaussian
-    @Option(help: "The bandwidth σ.") var bandwidth = 5.0
-    @Option(help: "The polynomial kernel's degree.") var degree = 2
+    @Option(parsing: .unconditional, help: "The bandwidth σ.") var bandwidth = 5.0
+    @Option(parsing: .unconditional, help: "The polynomial kernel's degree.") var degree = 2
     @Option(help: "pixels or gabor.") var features: KernelFeatures = .pixels
     @Option(help: "Training-set sizes, comma-separated (up to 60000 for Fashion-MNIST).") var trainSizes = "1000,2000,5000,10000"
     @Option(help: "Ridges λ to fit besides exact interpolation, comma-separated; 0 for none.") var ridge = "0.1"
     @Flag(inversion: .prefixedNo, help: "Also interpolate uniformly random labels.") var randomLabels = true
     @Option(help: "float32, or float64 (twice the memory).") var precision: Precision = .float32
-    @Option(help: "Seed of the training subsets and the random labels.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Seed of the training subsets and the random labels.") var seed: UInt64 = 0
     @Option(help: "Directory holding the data sets (default: $OCCAM_DATA, then /usr/share/datasets).") var dataDir: String?
     @Option(help: "Directory for runs.") var out = "runs"
     @Flag(help: "Print only the summary.") var quiet = false

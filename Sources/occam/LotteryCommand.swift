@@ -31,18 +31,18 @@ struct LotteryCommand: ParsableCommand {
     @OptionGroup var training: TrainingOptions<LeNetRecipe>
     @Option(help: "Training length of every network: iterations (\"6000it\") or epochs (\"5ep\").") var steps = "6000it"
     @Option(help: "Evaluate on validation and test this often (sets the early-stopping resolution).") var evalEvery = "200it"
-    @Option(help: "Pruning rounds after the dense network.") var levels = 15
+    @Option(parsing: .unconditional, help: "Pruning rounds after the dense network.") var levels = 15
     @Option(help: "Pruning strategy: layer-wise (the paper's) or global (OpenLTH's).") var strategy: PruningStrategy = .layerWise
-    @Option(help: "Fraction of each layer's remaining weights pruned per round (of all remaining weights for global).") var pruneRate = 0.2
-    @Option(help: "Fraction for the output layer: the last prunable layer (layer-wise).") var outputPruneRate = 0.1
-    @Option(help: "Fraction for convolution kernels (layer-wise; default: --prune-rate).") var convPruneRate: Double?
+    @Option(parsing: .unconditional, help: "Fraction of each layer's remaining weights pruned per round (of all remaining weights for global).") var pruneRate = 0.2
+    @Option(parsing: .unconditional, help: "Fraction for the output layer: the last prunable layer (layer-wise).") var outputPruneRate = 0.1
+    @Option(parsing: .unconditional, help: "Fraction for convolution kernels (layer-wise; default: --prune-rate).") var convPruneRate: Double?
     @Option(help: "Prunable parameters: weights (every weight matrix and kernel, no biases), all, or names (fc1.weight,fc2.weight).")
     var prunable = "weights"
     @Option(help: "Rewind point of the surviving weights: 0it (initialization) or a step of the dense run (500it, 2ep).") var rewind = "0it"
     @Option(help: "Controls at every level: random-reinit, random-pruning, both comma-separated, or none.")
     var controls = "random-reinit,random-pruning"
-    @Option(help: "Independent replicates (seeds --seed, --seed+1, ...).") var replicates = 1
-    @Option(help: "Seed of the first replicate.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Independent replicates (seeds --seed, --seed+1, ...).") var replicates = 1
+    @Option(parsing: .unconditional, help: "Seed of the first replicate.") var seed: UInt64 = 0
     @Option(help: "Directory for runs.") var out = "runs"
     @Flag(help: "Print only the summary.") var quiet = false
 

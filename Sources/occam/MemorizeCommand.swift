@@ -29,12 +29,12 @@ struct MemorizeCommand: ParsableCommand {
             (each image's index in the training set and the target it is fitted to), so anyone can check it.
             """)
 
-    @Option(name: [.customShort("n"), .long], help: "Training images to memorize.") var samples = 10_000
+    @Option(name: [.customShort("n"), .long], parsing: .unconditional, help: "Training images to memorize.") var samples = 10_000
     @Option(help: "random (uniform classes 0-9 as real targets) or true.") var labels = "random"
     @Option(help: "float64, or float32.") var precision: Precision = .float64
     @Option(help: "centred (units face away from the median projection: smaller cancelling sums) or zhang (every unit faces right, as in the paper).")
     var construction: MemorizingNetwork.Construction = .centred
-    @Option(help: "Seed of the labels, the subset and the direction.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Seed of the labels, the subset and the direction.") var seed: UInt64 = 0
     @Option(help: "Directory holding the data sets (default: $OCCAM_DATA, then /usr/share/datasets).") var dataDir: String?
     @Option(help: "Directory for results.") var out = "runs"
     @Flag(help: "Print only the result.") var quiet = false

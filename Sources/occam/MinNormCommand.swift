@@ -20,10 +20,10 @@ struct MinNormCommand: ParsableCommand {
             """
     )
 
-    @Option(name: [.customShort("n"), .long], help: "Examples in the Gaussian problem.")
+    @Option(name: [.customShort("n"), .long], parsing: .unconditional, help: "Examples in the Gaussian problem.")
     var samples = 50
 
-    @Option(name: [.customShort("d"), .long], help: "Features in the Gaussian problem (more than --samples).")
+    @Option(name: [.customShort("d"), .long], parsing: .unconditional, help: "Features in the Gaussian problem (more than --samples).")
     var features = 200
 
     @Option(help: ArgumentHelp(
@@ -31,16 +31,16 @@ struct MinNormCommand: ParsableCommand {
         discussion: "Real images are nearly collinear, so X Xᵀ is ill-conditioned and SGD needs many more epochs as this grows (the condition number is printed)."))
     var fashionSamples = 20
 
-    @Option(help: "Passes over the data.")
+    @Option(parsing: .unconditional, help: "Passes over the data.")
     var epochs = 1000
 
-    @Option(help: "SGD step size (default: 1 / max ‖x_i‖², a relaxed projection per step).")
+    @Option(parsing: .unconditional, help: "SGD step size (default: 1 / max ‖x_i‖², a relaxed projection per step).")
     var learningRate: Double?
 
     @Option(help: "Precision: float64 or float32.")
     var precision: Precision = .float64
 
-    @Option(help: "Seed for the data, the random start and the data order.")
+    @Option(parsing: .unconditional, help: "Seed for the data, the random start and the data order.")
     var seed: UInt64 = 0
 
     @Option(help: "Directory for results.")

@@ -9,10 +9,10 @@ struct ModelsCommand: ParsableCommand {
     @Option(help: "Hidden widths of mlp, comma-separated.")
     var widths = "512"
 
-    @Option(help: "k of mcnn; the channel multiplier of resnet-20.")
+    @Option(parsing: .unconditional, help: "k of mcnn; the channel multiplier of resnet-20.")
     var width = 1
 
-    @Option(help: "Number of classes.")
+    @Option(parsing: .unconditional, help: "Number of classes.")
     var classes = 10
 
     func run() throws {

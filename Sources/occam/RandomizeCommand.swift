@@ -39,13 +39,13 @@ struct RandomizeCommand: ParsableCommand {
     @OptionGroup var training: TrainingOptions<RandomizeRecipe>
     @Option(help: "Budget of every run: iterations (\"20000it\") or epochs (\"300ep\").") var steps = "500ep"
     @Option(help: "Evaluate (training set included) this often.") var evalEvery = "1ep"
-    @Option(help: "Stop when the training accuracy reaches this fraction.") var fitAccuracy = 1.0
+    @Option(parsing: .unconditional, help: "Stop when the training accuracy reaches this fraction.") var fitAccuracy = 1.0
     @Option(name: .customLong("condition"), help: "A condition (repeatable; default: the whole sweep).") var conditions: [String] = []
     @Option(help: "Regularizers for the Table 1 runs, comma-separated (weight-decay, dropout, augmentation), or none.")
     var regularizers = "none"
     @Flag(help: "Also evaluate on test labels corrupted like the training labels.") var corruptTest = false
-    @Option(help: "Independent replicates (seeds --seed, --seed+1, ...).") var replicates = 3
-    @Option(help: "Seed of the first replicate.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Independent replicates (seeds --seed, --seed+1, ...).") var replicates = 3
+    @Option(parsing: .unconditional, help: "Seed of the first replicate.") var seed: UInt64 = 0
     @Option(help: "Directory for runs.") var out = "runs"
     @Flag(help: "Print only the summary.") var quiet = false
 

@@ -22,7 +22,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Also save checkpoints at these points, comma-separated (e.g. 500it,2ep).") var checkpointAt = ""
     @Option(help: "Log the mean training loss and accuracy of the batches since the last such line, and the learning rate, to metrics.jsonl this often (\"100it\", \"1ep\"; \"0\": never).")
     var logEvery = "100it"
-    @Option(help: "Seed for initialization, data order, augmentation and dropout.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Seed for initialization, data order, augmentation and dropout.") var seed: UInt64 = 0
     @Option(help: "Directory for runs.") var out = "runs"
     @Flag(help: "Start over even if the run's directory holds checkpoints.") var restart = false
     @Flag(help: "Print only the summary.") var quiet = false

@@ -55,8 +55,9 @@ struct CommandLineTests {
     }
 
     @Test func negativeNumbersAfterASpaceReachTheRangeCheck() throws {
-        for option in ["--lr", "--momentum", "--weight-decay"] {
-            let result = try occam(["train", option, "-1", "--steps", "10it"])
+        for (command, option) in [("train", "--lr"), ("train", "--momentum"), ("train", "--weight-decay"), ("lottery", "--levels"),
+                                  ("kernel", "--bandwidth"), ("memorize", "--samples")] {
+            let result = try occam([command, option, "-1"])
             #expect(result.status != 0)
             #expect(result.errors.contains("\(option)") && !result.errors.contains("Missing value"), "\(result.errors)")
         }
