@@ -50,6 +50,7 @@ struct BenchCurvatureCommand: ParsableCommand {
     }
 
     func run() throws {
+        Interruption.ignoreBrokenPipes()
         switch precision {
         case .float32: try bench(Float.self)
         case .float64: try bench(Double.self)

@@ -102,6 +102,7 @@ struct CurvatureCommand: ParsableCommand {
     var quiet = false
 
     func run() throws {
+        Interruption.ignoreBrokenPipes()
         let url = URL(fileURLWithPath: checkpoint)
         let file = try SafeTensorsFile.read(from: url)
         let firstDType = file.names.first.flatMap { name -> StoredTensor.DType? in try? file.tensor(named: name).dtype }
