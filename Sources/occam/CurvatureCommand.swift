@@ -101,6 +101,24 @@ struct CurvatureCommand: ParsableCommand {
     @Flag(help: "No progress line.")
     var quiet = false
 
+    /// The configuration of this command line for `training`'s model and data.
+    private func configuration(checkpointPath: String, digest: String, training: TrainingConfiguration, usesMask: Bool) -> CurvatureConfiguration {
+        CurvatureConfiguration(
+            checkpoint: checkpointPath, checkpointDigest: digest, model: training.model, dataset: training.dataset, split: split,
+            samples: samples, normalize: training.normalize, operatorKind: operatorKind, parameters: ParameterSelection(parsing: parameters),
+            usesMask: usesMask, top: top, bottom: bottom, tolerance: tolerance, maxIterations: maxIterations,
+            traceProbes: trace ? traceProbes : 0, densityProbes: density ? densityProbes : 0, densitySteps: densitySteps, dense: dense,
+            batchSize: batchSize, seed: seed)
+    }
+
+    /// Checks the options before the checkpoint is read (the data set's size with the default data set).
+    func validate() throws {
+        var training = TrainingConfiguration()
+        training.dataset = dataset ?? .fashionMNIST
+        try configuration(checkpointPath: checkpoint, digest: "", training: training, usesMask: false).validate()
+        guard !density || densityProbes >= 1 else { throw ValidationError("--density-probes must be at least 1 with --density.") }
+    }
+
     func run() throws {
         Interruption.ignoreBrokenPipes()
         let url = URL(fileURLWithPath: checkpoint)
@@ -169,12 +187,9 @@ struct CurvatureCommand: ParsableCommand {
             }
             training.dataset = dataset
         }
-        let configuration = CurvatureConfiguration(
-            checkpoint: url.standardizedFileURL.path, checkpointDigest: RunStore.hash(try Data(contentsOf: url)), model: training.model,
-            dataset: training.dataset, split: split, samples: samples, normalize: training.normalize, operatorKind: operatorKind,
-            parameters: ParameterSelection(parsing: parameters), usesMask: !ignoreMask && saved.mask != nil, top: top, bottom: bottom,
-            tolerance: tolerance, maxIterations: maxIterations, traceProbes: trace ? traceProbes : 0,
-            densityProbes: density ? densityProbes : 0, densitySteps: densitySteps, dense: dense, batchSize: batchSize, seed: seed)
+        let configuration = self.configuration(
+            checkpointPath: url.standardizedFileURL.path, digest: RunStore.hash(try Data(contentsOf: url)), training: training,
+            usesMask: !ignoreMask && saved.mask != nil)
         try configuration.validate()
 
         let directory = dataDir.map { URL(fileURLWithPath: $0) }

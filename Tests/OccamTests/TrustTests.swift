@@ -335,6 +335,17 @@ struct BadOptionTests {
         (["min-norm", "--epochs", "0"], "--epochs"),
         (["bench", "train", "--batch-size", "0"], "--batch-size"),
         (["eval", "--checkpoint", "/tmp"], "it is a directory"),
+        (["curvature", "--checkpoint", "/nonexistent/c.safetensors"], "/nonexistent/c.safetensors"),
+        (["curvature", "--checkpoint", "/tmp"], "it is a directory"),
+        (["curvature", "--checkpoint", "c.safetensors", "--samples", "0"], "--samples"),
+        (["curvature", "--checkpoint", "c.safetensors", "--samples", "70000"], "--samples"),
+        (["curvature", "--checkpoint", "c.safetensors", "--tolerance", "nan"], "--tolerance"),
+        (["curvature", "--checkpoint", "c.safetensors", "--top=-1"], "--top"),
+        (["curvature", "--checkpoint", "c.safetensors", "--top", "0"], "nothing to measure"),
+        (["curvature", "--checkpoint", "c.safetensors", "--trace", "--trace-probes", "1"], "--trace-probes"),
+        (["curvature", "--checkpoint", "c.safetensors", "--operator", "laplacian"], "--operator"),
+        (["curvature", "--checkpoint", "c.safetensors", "--batch-size", "0"], "--batch-size"),
+        (["bench", "curvature", "--tolerance", "2"], "--tolerance"),
     ]
 
     @Test func everyCommandRefusesBadValuesWithAMessageAndNoCrash() throws {
