@@ -9,9 +9,18 @@ struct ReportCommand: ParsableCommand {
         discussion: "Works on the directories of occam lottery, connectivity, kernel, randomize, double-descent and curvature; nothing is retrained or measured again.")
 
     @Argument(help: "The run directory (the one holding config.json).") var runDirectory: String
+    @Flag(help: "Also write TensorBoard event files of every training run's metrics.jsonl to RUN_DIR/tensorboard (an occam train run directory too): tensorboard --logdir RUN_DIR/tensorboard.")
+    var tensorboard = false
 
     func run() throws {
         let directory = URL(fileURLWithPath: runDirectory)
+        if tensorboard {
+            let runs = try TensorBoardExport.export(directory)
+            guard !runs.isEmpty else { throw ValidationError("\(directory.path) holds no training run's metrics.jsonl to export.") }
+            print("TensorBoard: \(directory.appendingPathComponent("tensorboard").path) (\(runs.count) training run\(runs.count == 1 ? "" : "s"))")
+            // An occam train run has metrics but no study report.
+            guard (try? RunStore.experimentName(in: directory)) != nil else { return }
+        }
         switch try RunStore.experimentName(in: directory) {
         case LotteryConfiguration.experimentName: try LotteryReport(directory: directory).build()
         case ConnectivityConfiguration.experimentName: try ConnectivityReport(directory: directory).build()
