@@ -146,5 +146,7 @@ struct MemorizationResult: Codable {
     var float64RoundingScale: Double
     var float32RoundingScale: Double
     var largestHiddenWeight: Double
+    /// Occam's version and commit, the command line.
+    var occam = Provenance.current
 }
 extension MemorizingNetwork.Construction: ExpressibleByArgument {}
