@@ -25,12 +25,13 @@ public struct ExtremeEigenpairs: Sendable {
 public enum Lanczos {
     /// The `largest` largest and `smallest` smallest eigenpairs of `op`.
     ///
-    /// With `verifyResiduals`, each returned pair's residual is recomputed as ‖A x - θ x‖ with one more product
-    /// (Lanczos's own estimate falls far below rounding level once a pair has converged).
+    /// With `verifyResiduals`, each returned pair's residual is ‖A x - θ x‖ with A x = Σ y_j A q_j from the stored
+    /// products (no new product; Lanczos's own estimate falls far below rounding level once a pair has
+    /// converged). Memory: two stored vectors per step.
     ///
     /// Iterates until each wanted Ritz pair's residual is at most `tolerance` times the largest |Ritz value|
     /// (checked every few steps), the Krylov space is invariant, or `maxIterations` steps (at most the
-    /// dimension) are taken. Memory: one stored vector per step.
+    /// dimension) are taken.
     /// - Parameters:
     ///   - seed: draws the starting vector.
     ///   - progress: called after each step with (steps, the largest residual among the wanted pairs, or nil
@@ -48,16 +49,19 @@ public enum Lanczos {
         var q = (0..<n).map { _ in random.nextNormal() }
         q = scaled(q, by: 1 / norm(q))
 
-        var basis: [[Double]] = []
+        var basis = KrylovBasis(dimension: n)
+        // A q_j for every basis vector: Ritz vectors' products (and so their true residuals) without new products.
+        var products = KrylovBasis(dimension: n)
         var alphas: [Double] = [], betas: [Double] = []
         var result: (values: [Double], vectors: Tensor<Double>, residuals: [Double])?
         var converged = false
         while basis.count < limit {
             basis.append(q)
             var w = op.apply(q)
+            products.append(w)
             let alpha = dot(q, w)
             alphas.append(alpha)
-            orthogonalize(&w, against: basis)
+            basis.orthogonalize(&w)
             let beta = norm(w)
             let steps = basis.count
             let invariant = beta <= 1e-12 * max(alphas.map(abs).max() ?? 0, betas.max() ?? 0, 1e-300)
@@ -82,11 +86,11 @@ public enum Lanczos {
         guard let result else { preconditionFailure("Lanczos: no Ritz values computed") }
         let steps = basis.count
         func pair(_ index: Int) -> ExtremeEigenpairs.Pair {
-            var vector = [Double](repeating: 0, count: n)
-            for (j, q) in basis.enumerated() { addScaled(q, result.vectors[j, index], to: &vector) }
+            let coefficients = (0..<steps).map { result.vectors[$0, index] }
+            let vector = basis.combination(coefficients)
             var residual = result.residuals[index]
             if verifyResiduals {
-                var difference = op.apply(vector)
+                var difference = products.combination(coefficients)
                 addScaled(vector, -result.values[index], to: &difference)
                 residual = norm(difference)
             }

@@ -32,7 +32,7 @@ public struct SpectralDensity: Sendable, Codable {
         var products = 0
         for _ in 0..<probeCount {
             var q = scaled(TraceEstimation.rademacher(n, &random), by: 1 / Double(n).squareRoot())
-            var basis: [[Double]] = []
+            var basis = KrylovBasis(dimension: n)
             var alphas: [Double] = [], betas: [Double] = []
             while basis.count < min(steps, n) {
                 basis.append(q)
@@ -40,7 +40,7 @@ public struct SpectralDensity: Sendable, Codable {
                 products += 1
                 progress(products)
                 alphas.append(dot(q, w))
-                orthogonalize(&w, against: basis)
+                basis.orthogonalize(&w)
                 let beta = norm(w)
                 if beta <= 1e-12 * max(alphas.map(abs).max() ?? 0, 1e-300) || basis.count == min(steps, n) { break }
                 betas.append(beta)

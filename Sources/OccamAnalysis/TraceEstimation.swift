@@ -38,17 +38,20 @@ public enum TraceEstimation {
         let k = max(1, products / 3)
         let n = op.dimension
         var random = RandomGenerator(seed: seed).stream("hutch++ probes")
-        var basis: [[Double]] = []
+        var basis = KrylovBasis(dimension: n)
         for _ in 0..<k {
             var y = op.apply(rademacher(n, &random))
-            orthogonalize(&y, against: basis)
+            basis.orthogonalize(&y)
             let length = norm(y)
             if length > 1e-12 * Double(n).squareRoot() { basis.append(scaled(y, by: 1 / length)) }
         }
-        let projected = basis.reduce(0.0) { $0 + dot($1, op.apply($1)) }
+        let projected = (0..<basis.count).reduce(0.0) { sum, i in
+            let q = basis[i]
+            return sum + dot(q, op.apply(q))
+        }
         let samples = (0..<k).map { _ in
             var g = rademacher(n, &random)
-            orthogonalize(&g, against: basis)
+            basis.orthogonalize(&g)
             return dot(g, op.apply(g))
         }
         let (mean, error) = meanAndStandardError(samples)

@@ -28,11 +28,3 @@ func addScaled(_ x: [Double], _ a: Double, to y: inout [Double]) {
 
 /// a x.
 func scaled(_ x: [Double], by a: Double) -> [Double] { x.map { a * $0 } }
-
-/// Removes from `w` its components along the orthonormal `basis`, twice ("twice is enough" for
-/// classical Gram-Schmidt to keep orthogonality to rounding level).
-func orthogonalize(_ w: inout [Double], against basis: [[Double]]) {
-    for _ in 0..<2 {
-        for q in basis { addScaled(q, -dot(q, w), to: &w) }
-    }
-}

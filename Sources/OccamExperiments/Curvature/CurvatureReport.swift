@@ -141,7 +141,7 @@ public struct CurvatureReport {
     private func eigenvalueText(_ e: CurvatureEigenvalues, summary: CurvatureSummary, _ configuration: CurvatureConfiguration) -> String {
         var parts: [String] = []
         parts.append(e.converged
-            ? "Lanczos converged in \(e.iterations) steps (\(e.products) products with the residual checks, \(seconds(e.secondsPerProduct)) each): every requested pair has a residual at most \(configuration.tolerance) times the largest |eigenvalue|."
+            ? "Lanczos converged in \(e.iterations) steps (\(e.products) products, \(seconds(e.secondsPerProduct)) each): every requested pair has a residual at most \(configuration.tolerance) times the largest |eigenvalue|."
             : "Lanczos stopped after \(e.iterations) steps without reaching the tolerance \(configuration.tolerance): read the residual column before trusting the smaller values.")
         if let top = e.largest.first {
             parts.append("Largest eigenvalue \(significant(top.value)) (residual \(significant(top.residual))).")

@@ -32,7 +32,7 @@ public struct CurvatureEigenvalues: Codable, Sendable {
     /// Ascending (most negative first).
     public var smallest: [RitzValue]
     public var iterations: Int
-    /// Operator products: one per step, and one per returned pair to verify its residual.
+    /// Operator products: one per step (residuals are verified from the stored products).
     public var products: Int
     public var converged: Bool
     public var seconds: Double
