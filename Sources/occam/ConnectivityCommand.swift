@@ -103,12 +103,13 @@ struct ConnectivityCommand: ParsableCommand {
             status("Run directory: \(directory.path)")
         }
         let reporter = StudyReporter(totalStages: stages, quiet: quiet)
-        let study = LinearModeConnectivity<Scalar>(
+        var study = LinearModeConnectivity<Scalar>(
             configuration: configuration, directory: directory, lotteryDirectory: lottery.map { URL(fileURLWithPath: $0) }
         ) { seed in
             seed == configuration.seed(ofReplicate: 0)
                 ? first : try PreparedData<Scalar>(configuration.training.data, seed: seed, directory: training.dataDirectory)
         }
+        study.logTrainingEvery = try training.logTrainingEvery()
         try study.run { reporter.handle($0) }
         let summaries = try ConnectivityReport(directory: directory).build()
         print("\nspawn            test barrier (pp)   train barrier (pp)   endpoint test error (%)")

@@ -85,6 +85,7 @@ struct DoubleDescentNetworksCommand: ParsableCommand {
             try PreparedData<Scalar>(data, seed: seed, directory: training.dataDirectory)
         }
         study.jobs = jobs
+        study.logTrainingEvery = try training.logTrainingEvery()
         try study.run { reporter.handle($0) }
         let summaries = try DoubleDescentNetworksReport(directory: directory).build()
         print("\n width  parameters  runs  train error (%)   test error (%)    corrupted test (%)  best test during training (%)")

@@ -88,10 +88,11 @@ struct LotteryCommand: ParsableCommand {
             status("Run directory: \(directory.path)")
         }
         let reporter = StudyReporter(totalStages: stages, quiet: quiet)
-        let study = LotteryTicketStudy<Scalar>(configuration: configuration, directory: directory) { seed in
+        var study = LotteryTicketStudy<Scalar>(configuration: configuration, directory: directory) { seed in
             seed == configuration.seed(ofReplicate: 0)
                 ? first : try PreparedData<Scalar>(configuration.training.data, seed: seed, directory: training.dataDirectory)
         }
+        study.logTrainingEvery = try training.logTrainingEvery()
         try study.run { reporter.handle($0) }
         let summaries = try LotteryReport(directory: directory).build()
         printTable(summaries)

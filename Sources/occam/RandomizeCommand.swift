@@ -94,9 +94,11 @@ struct RandomizeCommand: ParsableCommand {
             status("Run directory: \(directory.path)")
         }
         let reporter = StudyReporter(totalStages: runs, quiet: quiet)
-        try RandomizeStudy<Scalar>(configuration: configuration, directory: directory) { seed in
+        var study = RandomizeStudy<Scalar>(configuration: configuration, directory: directory) { seed in
             seed == configuration.seed(ofReplicate: 0) ? first : try PreparedData<Scalar>(data, seed: seed, directory: training.dataDirectory)
-        }.run { reporter.handle($0) }
+        }
+        study.logTrainingEvery = try training.logTrainingEvery()
+        try study.run { reporter.handle($0) }
         let report = RandomizeReport(directory: directory)
         let summaries = try report.build()
         print("\ncondition              fitted  steps to fit       slowdown        test error (%)")

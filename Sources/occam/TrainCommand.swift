@@ -20,8 +20,6 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Training length: iterations (\"50000it\") or epochs (\"40ep\").") var steps = "50000it"
     @Option(help: "Evaluate on validation and test this often (iterations or epochs).") var evalEvery = "1ep"
     @Option(help: "Also save checkpoints at these points, comma-separated (e.g. 500it,2ep).") var checkpointAt = ""
-    @Option(help: "Log the mean training loss and accuracy of the batches since the last such line, and the learning rate, to metrics.jsonl this often (\"100it\", \"1ep\"; \"0\": never).")
-    var logEvery = "100it"
     @Option(parsing: .unconditional, help: "Seed for initialization, data order, augmentation and dropout.") var seed: UInt64 = 0
     @Option(help: "Directory for runs.") var out = "runs"
     @Flag(help: "Start over even if the run's directory holds checkpoints.") var restart = false
@@ -51,7 +49,7 @@ struct TrainCommand: ParsableCommand {
         try ResultFiles.prepareDirectory(directory)
         try RunDirectoryLock.holdForProcess(directory)
         var trainer = try Trainer(configuration: configuration, data: data, directory: directory)
-        trainer.logTrainingEvery = logEvery == "0" ? nil : try parseDuration(logEvery, option: "--log-every")
+        trainer.logTrainingEvery = try training.logTrainingEvery()
         let reporter = ProgressReporter(quiet: quiet)
         if !quiet {
             status("Training \(configuration.model) on \(configuration.dataset.displayName) (\(data.train.count) train, \(data.validation.count) validation, \(data.test.count) test images) in \(Scalar.precisionName)")

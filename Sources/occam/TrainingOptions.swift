@@ -32,6 +32,13 @@ struct TrainingOptions<Recipe: TrainingRecipe>: ParsableArguments {
     @Option(parsing: .unconditional, help: "Label smoothing (cross-entropy; default \(Recipe.defaults.labelSmoothing)).") var labelSmoothing: Double?
     @Option(parsing: .unconditional, help: "Dropout rate after each hidden layer of mlp (default \(Recipe.defaults.dropout ?? 0)).") var dropout: Double?
     @Option(help: "Precision: float32 or float64.") var precision: Precision = .float32
+    @Option(help: "Log the mean training loss and accuracy of the batches since the last such line, and the learning rate, to each run's metrics.jsonl this often (\"100it\", \"1ep\"; \"0\": never). Changes no result.")
+    var logEvery = "100it"
+
+    /// --log-every as the trainer takes it: nil for "0".
+    func logTrainingEvery() throws -> TrainingDuration? {
+        logEvery == "0" ? nil : try parseDuration(logEvery, option: "--log-every")
+    }
 
     var dataDirectory: URL? { dataDir.map { URL(fileURLWithPath: $0) } }
 

@@ -43,4 +43,20 @@ struct TrainingLogTests {
         #expect(try second.run().summary.resumedFrom == 15)
         #expect(try Data(contentsOf: resumed.appendingPathComponent("metrics.jsonl")) == Data(contentsOf: straight.appendingPathComponent("metrics.jsonl")))
     }
+
+    @Test func studiesPassTheIntervalToEveryRun() throws {
+        let root = try makeTemporaryDirectory("training-log-study")
+        defer { try? FileManager.default.removeItem(at: root) }
+        var configuration = LotteryConfiguration(training: blobTraining(steps: 30))
+        configuration.levels = 1
+        configuration.controls = []
+        let directory = try RunStore.open(configuration, precision: "float64", under: root)
+        var study = LotteryTicketStudy<Double>(configuration: configuration, directory: directory, data: blobData(configuration.training))
+        study.logTrainingEvery = TrainingDuration(iterations: 15)
+        try study.run()
+        for stage in ["replicate-0/level-0/ticket", "replicate-0/level-1/ticket"] {
+            let records = try RunStore.readJSONLines(EvaluationRecord.self, from: directory.appendingPathComponent(stage).appendingPathComponent("metrics.jsonl"))
+            #expect(records.filter { $0.split == "train-batches" }.map(\.step) == [15, 30], "\(stage)")
+        }
+    }
 }

@@ -23,6 +23,9 @@ public struct LinearModeConnectivity<Scalar: TensorScalar> {
     public var data: (UInt64) throws -> PreparedData<Scalar>
     /// The lottery run's directory when `configuration.subnetwork` is set.
     public var lotteryDirectory: URL?
+    /// How often each training run logs its mean training loss and learning rate to metrics.jsonl
+    /// (`Trainer.logTrainingEvery`); it changes no result, so it is not part of the configuration.
+    public var logTrainingEvery: TrainingDuration? = TrainingDuration(iterations: 100)
 
     public init(
         configuration: ConnectivityConfiguration, directory: URL, lotteryDirectory: URL? = nil,
@@ -77,6 +80,7 @@ public struct LinearModeConnectivity<Scalar: TensorScalar> {
             var trainer = try Trainer(configuration: stageConfiguration, data: data, directory: directory.appendingPathComponent(path))
             (trainer.mask, trainer.initialParameters, trainer.initialBuffers) = (state.mask, state.parameters, state.buffers)
             trainer.startIteration = state.iteration
+            trainer.logTrainingEvery = logTrainingEvery
             let detail = "\(stageConfiguration.steps.iterations(perEpoch: perEpoch) - state.iteration) iterations from iteration \(state.iteration)"
             let result = try TrainingStage(name: "replicate \(replicate) · \(name)", detail: detail, trainer: trainer).run(events: events)
             return (result.final, result.trained)

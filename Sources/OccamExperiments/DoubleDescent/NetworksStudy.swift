@@ -16,6 +16,9 @@ public struct DoubleDescentNetworksStudy<Scalar: TensorScalar> {
     /// Runs trained at once. Every run uses single-threaded BLAS whatever this is, so the results do not depend
     /// on it (OpenBLAS's threaded products round differently); one run per core is the fastest on small models.
     public var jobs = 1
+    /// How often each training run logs its mean training loss and learning rate to metrics.jsonl
+    /// (`Trainer.logTrainingEvery`); it changes no result, so it is not part of the configuration.
+    public var logTrainingEvery: TrainingDuration? = TrainingDuration(iterations: 100)
 
     public init(configuration: DoubleDescentNetworksConfiguration, directory: URL, data: @escaping (UInt64) throws -> PreparedData<Scalar>) {
         (self.configuration, self.directory, self.data) = (configuration, directory, data)
@@ -52,6 +55,7 @@ public struct DoubleDescentNetworksStudy<Scalar: TensorScalar> {
                 var trainer = try Trainer(
                     configuration: configuration.training(width: run.width, replicate: run.replicate), data: noisy,
                     directory: directory.appendingPathComponent(run.path))
+                trainer.logTrainingEvery = logTrainingEvery
                 trainer.extraEvaluationSplits = [("train", noisy.train)] + (corruptedTest.map { [("test-corrupted", $0)] } ?? [])
                 let steps = trainer.configuration.steps
                 let total = steps.iterations(perEpoch: trainer.configuration.iterationsPerEpoch(trainCount: noisy.train.count))

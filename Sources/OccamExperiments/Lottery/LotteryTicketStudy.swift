@@ -32,6 +32,9 @@ public struct LotteryTicketStudy<Scalar: TensorScalar> {
     public var directory: URL
     /// The prepared data for a seed (the replicate's validation split and subset).
     public var data: (UInt64) throws -> PreparedData<Scalar>
+    /// How often each training run logs its mean training loss and learning rate to metrics.jsonl
+    /// (`Trainer.logTrainingEvery`); it changes no result, so it is not part of the configuration.
+    public var logTrainingEvery: TrainingDuration? = TrainingDuration(iterations: 100)
 
     public init(configuration: LotteryConfiguration, directory: URL, data: @escaping (UInt64) throws -> PreparedData<Scalar>) {
         (self.configuration, self.directory, self.data) = (configuration, directory, data)
@@ -74,6 +77,7 @@ public struct LotteryTicketStudy<Scalar: TensorScalar> {
                 directory: stageDirectory)
             (trainer.mask, trainer.initialParameters, trainer.initialBuffers) = (mask, start.0, start.1)
             trainer.startIteration = startIteration
+            trainer.logTrainingEvery = logTrainingEvery
             let info = LotteryStageInfo(
                 replicate: replicate, level: level, network: network, seed: seed, startIteration: startIteration,
                 layers: (mask ?? unpruned).counts)

@@ -12,6 +12,9 @@ public struct RandomizeStudy<Scalar: TensorScalar> {
     public var directory: URL
     /// The prepared (unrandomized) data for a seed.
     public var data: (UInt64) throws -> PreparedData<Scalar>
+    /// How often each training run logs its mean training loss and learning rate to metrics.jsonl
+    /// (`Trainer.logTrainingEvery`); it changes no result, so it is not part of the configuration.
+    public var logTrainingEvery: TrainingDuration? = TrainingDuration(iterations: 100)
 
     public init(configuration: RandomizeConfiguration, directory: URL, data: @escaping (UInt64) throws -> PreparedData<Scalar>) {
         (self.configuration, self.directory, self.data) = (configuration, directory, data)
@@ -32,6 +35,7 @@ public struct RandomizeStudy<Scalar: TensorScalar> {
                 var trainer = try Trainer(
                     configuration: training, data: conditioned,
                     directory: directory.appendingPathComponent("replicate-\(replicate)/\(run.path)"))
+                trainer.logTrainingEvery = logTrainingEvery
                 if configuration.evaluateCorruptedTest, let corruptedTest {
                     trainer.extraEvaluationSplits = [("test-corrupted", corruptedTest)]
                 }
