@@ -45,6 +45,7 @@ struct MemorizeCommand: ParsableCommand {
     }
 
     func run() throws {
+        Interruption.ignoreBrokenPipes()
         switch precision {
         case .float64: try memorize(Double.self)
         case .float32: try memorize(Float.self)
@@ -56,7 +57,6 @@ struct MemorizeCommand: ParsableCommand {
         guard samples <= all.count else {
             throw ValidationError("--samples \(samples) exceeds the \(all.count) training images of Fashion-MNIST.")
         }
-        Interruption.ignoreBrokenPipes()
         let subsetIndices = DataSubsets.subsetIndices(count: all.count, size: samples, seed: seed)
         let subset = all.subset(subsetIndices)
         // Keep the first of each set of identical images.
