@@ -18,22 +18,22 @@ struct BenchCurvatureCommand: ParsableCommand {
             ratios. `pip install torch scipy` provides the peer; set MKL_DEBUG_CPU_TYPE=5 on AMD processors.
             """)
 
-    @Option(help: "Training images in the loss.")
+    @Option(parsing: .unconditional, help: "Training images in the loss.")
     var samples = 5000
 
-    @Option(help: "How many of the largest eigenvalues.")
+    @Option(parsing: .unconditional, help: "How many of the largest eigenvalues.")
     var top = 10
 
-    @Option(help: "Relative residual tolerance (Lanczos) and eigsh's tol.")
+    @Option(parsing: .unconditional, help: "Relative residual tolerance (Lanczos) and eigsh's tol.")
     var tolerance = 1e-6
 
     @Option(help: "float32 or float64.")
     var precision: Precision = .float64
 
-    @Option(help: "Images per batch in each product.")
+    @Option(parsing: .unconditional, help: "Images per batch in each product.")
     var batchSize = 1000
 
-    @Option(help: "Times each side runs, alternating.")
+    @Option(parsing: .unconditional, help: "Times each side runs, alternating.")
     var rounds = 2
 
     @Flag(help: "Also time PyTorch + SciPy (Benchmarks/curvature_reference.py).")

@@ -32,7 +32,7 @@ struct CurvatureCommand: ParsableCommand {
     @Option(help: "Hidden widths of an mlp, comma-separated (with --model mlp).")
     var widths: String?
 
-    @Option(help: "Width of an mcnn or resnet-20 (with --model).")
+    @Option(parsing: .unconditional, help: "Width of an mcnn or resnet-20 (with --model).")
     var width: Int?
 
     @Option(help: "Data set (default: the checkpoint's, else fashion-mnist).")
@@ -44,7 +44,7 @@ struct CurvatureCommand: ParsableCommand {
     @Option(help: "Split whose first images define the loss: train or test.")
     var split: DataSplit = .train
 
-    @Option(help: "How many images, from the start of the split's file.")
+    @Option(parsing: .unconditional, help: "How many images, from the start of the split's file.")
     var samples = 1000
 
     @Option(name: .customLong("operator"), help: "hessian, ggn, fisher, fisher-mc or empirical-fisher.")
@@ -56,40 +56,40 @@ struct CurvatureCommand: ParsableCommand {
     @Flag(help: "Measure pruned weights too (by default a checkpoint's pruning mask excludes them).")
     var ignoreMask = false
 
-    @Option(help: "How many of the largest eigenvalues (Lanczos).")
+    @Option(parsing: .unconditional, help: "How many of the largest eigenvalues (Lanczos).")
     var top = 10
 
-    @Option(help: "How many of the smallest (most negative) eigenvalues.")
+    @Option(parsing: .unconditional, help: "How many of the smallest (most negative) eigenvalues.")
     var bottom = 0
 
-    @Option(help: "Lanczos stops when each requested pair's residual is at most this times the largest |eigenvalue|.")
+    @Option(parsing: .unconditional, help: "Lanczos stops when each requested pair's residual is at most this times the largest |eigenvalue|.")
     var tolerance = 1e-6
 
-    @Option(help: "At most this many Lanczos steps (default: max(300, 4 x requested pairs)).")
+    @Option(parsing: .unconditional, help: "At most this many Lanczos steps (default: max(300, 4 x requested pairs)).")
     var maxIterations: Int?
 
     @Flag(help: "Estimate the trace (Hutchinson and Hutch++).")
     var trace = false
 
-    @Option(help: "Operator products for each trace estimate.")
+    @Option(parsing: .unconditional, help: "Operator products for each trace estimate.")
     var traceProbes = 30
 
     @Flag(help: "Estimate the spectral density by stochastic Lanczos quadrature.")
     var density = false
 
-    @Option(help: "Random probes for the density.")
+    @Option(parsing: .unconditional, help: "Random probes for the density.")
     var densityProbes = 3
 
-    @Option(help: "Lanczos steps per density probe.")
+    @Option(parsing: .unconditional, help: "Lanczos steps per density probe.")
     var densitySteps = 80
 
     @Flag(help: "Build the dense matrix and compute every eigenvalue (LAPACK syevd); up to 10,000 coordinates.")
     var dense = false
 
-    @Option(help: "Images per batch in each operator product (changes nothing but speed and memory).")
+    @Option(parsing: .unconditional, help: "Images per batch in each operator product (changes nothing but speed and memory).")
     var batchSize = 1000
 
-    @Option(help: "Seed for the Lanczos start, every probe vector and the Monte-Carlo Fisher's labels.")
+    @Option(parsing: .unconditional, help: "Seed for the Lanczos start, every probe vector and the Monte-Carlo Fisher's labels.")
     var seed: UInt64 = 0
 
     @Option(help: "float32 or float64 (default: the checkpoint's).")
@@ -116,6 +116,7 @@ struct CurvatureCommand: ParsableCommand {
         var training = TrainingConfiguration()
         training.dataset = dataset ?? .fashionMNIST
         try configuration(checkpointPath: checkpoint, digest: "", training: training, usesMask: false).validate()
+        if let widths { _ = try parseWidths(widths) }
         guard !density || densityProbes >= 1 else { throw ValidationError("--density-probes must be at least 1 with --density.") }
     }
 
@@ -123,8 +124,7 @@ struct CurvatureCommand: ParsableCommand {
         Interruption.ignoreBrokenPipes()
         let url = URL(fileURLWithPath: checkpoint)
         let file = try SafeTensorsFile.read(from: url)
-        let firstDType = file.names.first.flatMap { name -> StoredTensor.DType? in try? file.tensor(named: name).dtype }
-        let stored = file.metadata["occam.precision"] ?? (firstDType == .float64 ? "float64" : "float32")
+        let stored = file.metadata["occam.precision"] ?? (file.entries.contains { $0.tensor.dtype == .float64 } ? "float64" : "float32")
         switch precision?.rawValue ?? stored {
         case "float64": try measure(Double.self, file: file, url: url)
         default: try measure(Float.self, file: file, url: url)
@@ -142,40 +142,20 @@ struct CurvatureCommand: ParsableCommand {
             return saved
         }
         guard let model else {
-            throw ValidationError("\(url.path) has no occam metadata (a plain PyTorch state dict?): give --model NAME (see `occam models`), and --widths for an mlp.")
+            throw CheckpointError.incompatible(
+                url, reason: "it has no Occam metadata (occam.config), so it is not a checkpoint written by occam. If it is a "
+                    + "PyTorch state dict (safetensors.torch.save_file(model.state_dict(), path)), say which model it holds: "
+                    + "--model NAME (with --widths or --width if the model takes them) and --dataset")
         }
         var training = TrainingConfiguration()
         training.model = model
         if let widths { training.widths = try parseWidths(widths) }
         if let width { training.width = width }
         training.dataset = dataset ?? .fashionMNIST
-        let built: Model<Scalar> = try training.buildModel(inputShape: training.dataset.imageShapeArray, classes: training.dataset.classCount)
-        var random = RandomGenerator(seed: 0)
-        let expected = built.initialParameters(using: &random)
-        var parameters = ParameterSet<Scalar>()
-        for (name, tensor) in expected.entries {
-            guard file.names.contains(name) else {
-                throw ValidationError("\(url.path) has no tensor \(name), which \(model) needs (it has \(file.names.prefix(8).joined(separator: ", "))).")
-            }
-            let storedTensor = try file.tensor(named: name)
-            guard storedTensor.shape == tensor.shape else {
-                throw ValidationError("\(url.path): \(name) has shape \(storedTensor.shape); \(model) needs \(tensor.shape).")
-            }
-            guard let value = storedTensor.tensor(as: Float.self)?.converted(to: Scalar.self) ?? storedTensor.tensor(as: Double.self)?.converted(to: Scalar.self) else {
-                throw ValidationError("\(url.path): \(name) is stored as \(storedTensor.dtype.rawValue); occam reads F32 and F64.")
-            }
-            parameters.insert(value, named: name)
-        }
-        return LoadedCheckpoint(training: training, parameters: parameters, buffers: built.initialBuffers(), mask: nil)
-    }
-
-    private func parseWidths(_ text: String) throws -> [Int] {
-        let parts = text.split(separator: ",", omittingEmptySubsequences: false)
-        let values = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard values.count == parts.count, values.allSatisfy({ $0 >= 1 }) else {
-            throw ValidationError("--widths \(text): give positive integers separated by commas (\"300,100\").")
-        }
-        return values
+        // Read in the file's own dtype, then convert to the measurement's precision.
+        return file.entries.contains { $0.tensor.dtype == .float64 }
+            ? try LoadedCheckpoint(TrainingCheckpoint<Double>.readStateDict(from: url, configuration: training))
+            : try LoadedCheckpoint(TrainingCheckpoint<Float>.readStateDict(from: url, configuration: training))
     }
 
     private func measure<Scalar: TensorScalar>(_: Scalar.Type, file: SafeTensorsFile, url: URL) throws {
