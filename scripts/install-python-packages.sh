@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Python packages Occam's tests use (safetensors and numpy: the checkpoint interoperability test
-# reads and writes Occam's files with Python's safetensors library), if python3 cannot import them.
+# Installs the Python packages Occam's tests use, if python3 cannot import them: safetensors and numpy (the
+# checkpoint interoperability tests and the NumPy curvature reference read Occam's files) and tensorboard (the
+# TensorBoard export is read back with it).
 # Usage: scripts/install-python-packages.sh   (PYTHON=/path/to/python3 to use another interpreter)
 set -euo pipefail
 
 python="${PYTHON:-python3}"
-packages=(safetensors numpy)
+packages=(safetensors numpy tensorboard)
 missing=()
 for package in "${packages[@]}"; do
     if ! "$python" -c "import $package" >/dev/null 2>&1; then
@@ -26,4 +27,4 @@ if ! log=$("$python" -m pip install --quiet "${missing[@]}" 2>&1); then
         exit 1
     fi
 fi
-"$python" -c "import safetensors, numpy; print('installed: safetensors', safetensors.__version__, '/ numpy', numpy.__version__)"
+"$python" -c "import safetensors, numpy, tensorboard; print('installed: safetensors', safetensors.__version__, '/ numpy', numpy.__version__, '/ tensorboard', tensorboard.__version__)"
