@@ -141,17 +141,7 @@ struct CurvatureCommand: ParsableCommand {
             }
             return saved
         }
-        guard let model else {
-            throw CheckpointError.incompatible(
-                url, reason: "it has no Occam metadata (occam.config), so it is not a checkpoint written by occam. If it is a "
-                    + "PyTorch state dict (safetensors.torch.save_file(model.state_dict(), path)), say which model it holds: "
-                    + "--model NAME (with --widths or --width if the model takes them) and --dataset")
-        }
-        var training = TrainingConfiguration()
-        training.model = model
-        if let widths { training.widths = try parseWidths(widths) }
-        if let width { training.width = width }
-        training.dataset = dataset ?? .fashionMNIST
+        let training = try stateDictConfiguration(for: url, model: model, widths: widths, width: width, dataset: dataset)
         // Read in the file's own dtype, then convert to the measurement's precision.
         return file.entries.contains { $0.tensor.dtype == .float64 }
             ? try LoadedCheckpoint(TrainingCheckpoint<Double>.readStateDict(from: url, configuration: training))

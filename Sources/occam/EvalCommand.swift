@@ -36,17 +36,7 @@ struct EvalCommand: ParsableCommand {
             }
             return
         }
-        guard let model else {
-            throw CheckpointError.incompatible(
-                url, reason: "it has no Occam metadata (occam.config), so it is not a checkpoint written by occam train. "
-                    + "If it is a PyTorch state dict (safetensors.torch.save_file(model.state_dict(), path)), say which model "
-                    + "it holds: --model NAME (with --widths or --width if the model takes them), --dataset and --precision")
-        }
-        var configuration = TrainingConfiguration()
-        configuration.model = model
-        if let widths { configuration.widths = try parseWidths(widths) }
-        if let width { configuration.width = width }
-        if let dataset { configuration.dataset = dataset }
+        let configuration = try stateDictConfiguration(for: url, model: model, widths: widths, width: width, dataset: dataset)
         let fileIsDouble = file.entries.contains { $0.tensor.dtype == .float64 }
         switch precision ?? (fileIsDouble ? .float64 : .float32) {
         case .float64: try evaluate(Double.self, url, stateDict: configuration)
