@@ -19,7 +19,7 @@ demo: build
 	$(OCCAM) lottery --model lenet-300-100 --dataset fashion-mnist --levels 12 --steps 2000it --eval-every 200it --out runs
 
 # The Hessian of the trained LeNet-300-100 (the `make train` run) on 5,000 training images: top and bottom
-# eigenvalues, trace, spectral density; about 5 minutes on 2 cores.
+# eigenvalues, trace, spectral density; about 2 minutes on 2 cores, training included.
 curvature: train
 	$(OCCAM) curvature --checkpoint "$$(ls -t runs/lenet-300-100-fashion-mnist-*/final.safetensors | head -1)" --samples 5000 --top 10 --bottom 5 --trace --density --out runs
 
