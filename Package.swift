@@ -37,7 +37,7 @@ let package = Package(
             name: "OccamNN", dependencies: ["OccamTensor", "OccamAutograd", "OccamData"],
             swiftSettings: crossModuleOptimization),
         .target(
-            name: "OccamAnalysis", dependencies: ["OccamTensor", "OccamAutograd", "OccamNN"],
+            name: "OccamAnalysis", dependencies: ["OccamTensor", "OccamAutograd", "OccamData", "OccamNN"],
             swiftSettings: crossModuleOptimization),
         .target(
             name: "OccamExperiments", dependencies: ["OccamTensor", "OccamAutograd", "OccamData", "OccamNN", "OccamAnalysis"],

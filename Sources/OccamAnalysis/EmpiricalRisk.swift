@@ -61,6 +61,13 @@ public struct EmpiricalRisk<Scalar: TensorScalar> {
         }
     }
 
+    /// The gradient `[dimension]` of the mean loss over the images of `batch` alone.
+    public func batchGradient(_ batch: Range<Int>) -> [Double] {
+        let (logits, variables) = forward(batch)
+        let mean = loss.perSample(logits, labels: Array(labels[batch])).mean()
+        return subspace.flatten(blockTensors: gradient(of: mean, wrt: variables).map(\.value))
+    }
+
     /// The mean loss, the accuracy and the gradient `[dimension]` of the mean loss in the subspace.
     public func valueAndGradient() -> (loss: Double, accuracy: Double, gradient: [Double]) {
         var total = 0.0, correct = 0.0

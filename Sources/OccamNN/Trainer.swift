@@ -16,6 +16,37 @@ public struct EvaluationRecord: Codable, Sendable, Equatable {
     public var learningRate: Double? = nil
     /// How many training batches a "train-batches" record averages; nil for evaluations.
     public var batches: Int? = nil
+    /// A probe's named measurements (split "fisher": the Fisher trace and its standard error, ...); nil for
+    /// evaluations. `loss` and `accuracy` are then those of the probe's images.
+    public var values: [String: Double]? = nil
+}
+
+/// A measurement taken during training every `every` (and at the start and the end), written to metrics.jsonl
+/// as an `EvaluationRecord` of split `name` with the probe's `values`. It must not change the state, and should
+/// depend only on the state and the iteration, so that a resumed run writes the same bits.
+public struct TrainingProbe<Scalar: TensorScalar>: Sendable {
+    /// What a probe sees: the run's model and training split, and the state at `iteration`.
+    public struct Input {
+        public var model: Model<Scalar>
+        public var train: LabeledImages<Scalar>
+        public var parameters: ParameterSet<Scalar>
+        public var buffers: ParameterSet<Scalar>
+        public var iteration: Int
+        /// The training batch size.
+        public var batchSize: Int
+    }
+
+    public var name: String
+    public var every: TrainingDuration
+    /// The record's loss, accuracy and named values.
+    public var measure: @Sendable (Input) -> (loss: Double, accuracy: Double, values: [String: Double])
+
+    public init(
+        name: String, every: TrainingDuration,
+        measure: @escaping @Sendable (Input) -> (loss: Double, accuracy: Double, values: [String: Double])
+    ) {
+        (self.name, self.every, self.measure) = (name, every, measure)
+    }
 }
 
 /// What a finished run reports (summary.json).
@@ -121,6 +152,9 @@ public struct Trainer<Scalar: TensorScalar> {
     /// rate, to metrics.jsonl (split "train-batches") this often, and at the end; nil: never. It changes no
     /// result, so it is not part of the configuration.
     public var logTrainingEvery: TrainingDuration? = TrainingDuration(iterations: 100)
+    /// Measurements logged to metrics.jsonl during training (the Fisher trace); they change no result, so they
+    /// are not part of the configuration.
+    public var probes: [TrainingProbe<Scalar>] = []
 
     public init(configuration: TrainingConfiguration, data: PreparedData<Scalar>, directory: URL?) throws {
         self.configuration = configuration
@@ -208,13 +242,29 @@ public struct Trainer<Scalar: TensorScalar> {
             divergence = Divergence(
                 iteration: state.iteration, loss: loss, measuredOn: split, learningRate: learningRate, lastFiniteCheckpoint: lastFinite)
         }
+        // The probes due at `iteration` (every probe at the start and at the end).
+        func probeRecords(_ state: TrainingCheckpoint<Scalar>) -> [EvaluationRecord] {
+            probes.filter { probe in
+                let every = max(1, probe.every.iterations(perEpoch: perEpoch))
+                return state.iteration % every == 0 || state.iteration == total || state.iteration == startIteration
+            }.compactMap { probe in
+                let result = probe.measure(.init(
+                    model: model, train: data.train, parameters: state.parameters, buffers: state.buffers, iteration: state.iteration,
+                    batchSize: configuration.batchSize))
+                // A diverging run's probe is left out: the divergence itself is recorded by the evaluations.
+                guard result.loss.isFinite, result.values.values.allSatisfy(\.isFinite) else { return nil }
+                return EvaluationRecord(
+                    step: state.iteration, epoch: Double(state.iteration) / Double(perEpoch), split: probe.name, loss: result.loss,
+                    accuracy: result.accuracy, values: result.values)
+            }
+        }
         if state.iteration == startIteration {
             let evaluations = evaluate(state, iteration: state.iteration, perEpoch: perEpoch)
             if let bad = evaluations.first(where: { !$0.loss.isFinite }) {
                 try diverge(loss: bad.loss, on: bad.split, learningRate: configuration.optimizer.learningRate)
             } else {
                 records += evaluations
-                try appendRecords(evaluations)
+                try appendRecords(evaluations + probeRecords(state))
             }
         }
 
@@ -281,6 +331,7 @@ public struct Trainer<Scalar: TensorScalar> {
                 records += evaluations
                 try appendRecords(evaluations)
             }
+            try appendRecords(probeRecords(state))
             fitted = fitIteration(in: evaluations) != nil
             let periodic = (resumeCheckpointEvery.map { state.iteration % max(1, $0) == 0 } ?? false)
                 || (directory != nil && resumeCheckpointSeconds.map { Date().timeIntervalSince(lastCheckpointTime) >= $0 } ?? false)

@@ -110,6 +110,7 @@ struct ConnectivityCommand: ParsableCommand {
                 ? first : try PreparedData<Scalar>(configuration.training.data, seed: seed, directory: training.dataDirectory)
         }
         study.logTrainingEvery = try training.logTrainingEvery()
+        study.probes = try training.probes()
         try study.run { reporter.handle($0) }
         let summaries = try ConnectivityReport(directory: directory).build()
         print("\nspawn            test barrier (pp)   train barrier (pp)   endpoint test error (%)")

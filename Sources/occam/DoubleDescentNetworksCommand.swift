@@ -86,6 +86,7 @@ struct DoubleDescentNetworksCommand: ParsableCommand {
         }
         study.jobs = jobs
         study.logTrainingEvery = try training.logTrainingEvery()
+        study.probes = try training.probes()
         try study.run { reporter.handle($0) }
         let summaries = try DoubleDescentNetworksReport(directory: directory).build()
         print("\n width  parameters  runs  train error (%)   test error (%)    corrupted test (%)  best test during training (%)")

@@ -93,6 +93,7 @@ struct LotteryCommand: ParsableCommand {
                 ? first : try PreparedData<Scalar>(configuration.training.data, seed: seed, directory: training.dataDirectory)
         }
         study.logTrainingEvery = try training.logTrainingEvery()
+        study.probes = try training.probes()
         try study.run { reporter.handle($0) }
         let summaries = try LotteryReport(directory: directory).build()
         printTable(summaries)

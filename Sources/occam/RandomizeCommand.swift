@@ -98,6 +98,7 @@ struct RandomizeCommand: ParsableCommand {
             seed == configuration.seed(ofReplicate: 0) ? first : try PreparedData<Scalar>(data, seed: seed, directory: training.dataDirectory)
         }
         study.logTrainingEvery = try training.logTrainingEvery()
+        study.probes = try training.probes()
         try study.run { reporter.handle($0) }
         let report = RandomizeReport(directory: directory)
         let summaries = try report.build()

@@ -50,6 +50,7 @@ struct TrainCommand: ParsableCommand {
         try RunDirectoryLock.holdForProcess(directory)
         var trainer = try Trainer(configuration: configuration, data: data, directory: directory)
         trainer.logTrainingEvery = try training.logTrainingEvery()
+        trainer.probes = try training.probes()
         let reporter = ProgressReporter(quiet: quiet)
         if !quiet {
             status("Training \(configuration.model) on \(configuration.dataset.displayName) (\(data.train.count) train, \(data.validation.count) validation, \(data.test.count) test images) in \(Scalar.precisionName)")
@@ -57,6 +58,7 @@ struct TrainCommand: ParsableCommand {
         }
         let (summary, _) = try trainer.run(resume: !restart) { reporter.report($0) }
         reporter.finish()
+        if try FisherTracePlot.write(in: directory) { status("Fisher trace plot: \(directory.appendingPathComponent("fisher.svg").path)") }
         printSummary(summary, directory: directory)
         if let divergence = summary.divergence { throw TrainingError.diverged(divergence, directory: directory) }
     }

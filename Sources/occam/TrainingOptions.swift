@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import OccamAnalysis
 import OccamData
 import OccamNN
+import OccamTensor
 
 /// How networks train: the options `occam train`, `lottery`, `connectivity`, `randomize` and
 /// `double-descent networks` share. Each command has its own defaults (its `Recipe`), which the help states:
@@ -34,6 +36,18 @@ struct TrainingOptions<Recipe: TrainingRecipe>: ParsableArguments {
     @Option(help: "Precision: float32 or float64.") var precision: Precision = .float32
     @Option(help: "Log the mean training loss and accuracy of the batches since the last such line, and the learning rate, to each run's metrics.jsonl this often (\"100it\", \"1ep\"; \"0\": never). Changes no result.")
     var logEvery = "100it"
+
+    @Option(help: "Log the trace of the Fisher information (labels drawn from the model), the empirical Fisher's trace and the mini-batch gradient norm, with standard errors, to each run's metrics.jsonl this often (\"200it\", \"1ep\"; \"0\": never). Changes no result.")
+    var fisherEvery = "0"
+    @Option(parsing: .unconditional, help: "Training images (a fixed seeded subset, the same in every run) the Fisher trace is measured on.")
+    var fisherSamples = 500
+
+    /// The probes --fisher-every asks for: none for "0".
+    func probes<Scalar: TensorScalar>(as _: Scalar.Type = Scalar.self) throws -> [TrainingProbe<Scalar>] {
+        guard fisherEvery != "0" else { return [] }
+        guard fisherSamples >= 2 else { throw ValidationError("--fisher-samples must be at least 2 (a standard error needs two).") }
+        return [FisherTrace.probe(every: try parseDuration(fisherEvery, option: "--fisher-every"), samples: fisherSamples, seed: 0)]
+    }
 
     /// --log-every as the trainer takes it: nil for "0".
     func logTrainingEvery() throws -> TrainingDuration? {
@@ -81,6 +95,7 @@ struct TrainingOptions<Recipe: TrainingRecipe>: ParsableArguments {
     }
 
     func validate() throws {
+        _ = try probes(as: Float.self)
         guard batchSize.map({ $0 >= 1 }) ?? true else { throw ValidationError("--batch-size must be at least 1.") }
         guard learningRate.map({ $0 > 0 }) ?? true else { throw ValidationError("--lr must be positive.") }
         guard labelSmoothing.map({ (0..<1).contains($0) }) ?? true else { throw ValidationError("--label-smoothing must be in [0, 1).") }

@@ -26,6 +26,8 @@ public struct LinearModeConnectivity<Scalar: TensorScalar> {
     /// How often each training run logs its mean training loss and learning rate to metrics.jsonl
     /// (`Trainer.logTrainingEvery`); it changes no result, so it is not part of the configuration.
     public var logTrainingEvery: TrainingDuration? = TrainingDuration(iterations: 100)
+    /// Measurements logged to every run's metrics.jsonl (`Trainer.probes`: the Fisher trace); they change no result.
+    public var probes: [TrainingProbe<Scalar>] = []
 
     public init(
         configuration: ConnectivityConfiguration, directory: URL, lotteryDirectory: URL? = nil,
@@ -81,6 +83,7 @@ public struct LinearModeConnectivity<Scalar: TensorScalar> {
             (trainer.mask, trainer.initialParameters, trainer.initialBuffers) = (state.mask, state.parameters, state.buffers)
             trainer.startIteration = state.iteration
             trainer.logTrainingEvery = logTrainingEvery
+            trainer.probes = probes
             let detail = "\(stageConfiguration.steps.iterations(perEpoch: perEpoch) - state.iteration) iterations from iteration \(state.iteration)"
             let result = try TrainingStage(name: "replicate \(replicate) · \(name)", detail: detail, trainer: trainer).run(events: events)
             return (result.final, result.trained)

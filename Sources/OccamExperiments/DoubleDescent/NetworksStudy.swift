@@ -19,6 +19,8 @@ public struct DoubleDescentNetworksStudy<Scalar: TensorScalar> {
     /// How often each training run logs its mean training loss and learning rate to metrics.jsonl
     /// (`Trainer.logTrainingEvery`); it changes no result, so it is not part of the configuration.
     public var logTrainingEvery: TrainingDuration? = TrainingDuration(iterations: 100)
+    /// Measurements logged to every run's metrics.jsonl (`Trainer.probes`: the Fisher trace); they change no result.
+    public var probes: [TrainingProbe<Scalar>] = []
 
     public init(configuration: DoubleDescentNetworksConfiguration, directory: URL, data: @escaping (UInt64) throws -> PreparedData<Scalar>) {
         (self.configuration, self.directory, self.data) = (configuration, directory, data)
@@ -56,6 +58,7 @@ public struct DoubleDescentNetworksStudy<Scalar: TensorScalar> {
                     configuration: configuration.training(width: run.width, replicate: run.replicate), data: noisy,
                     directory: directory.appendingPathComponent(run.path))
                 trainer.logTrainingEvery = logTrainingEvery
+                trainer.probes = probes
                 trainer.extraEvaluationSplits = [("train", noisy.train)] + (corruptedTest.map { [("test-corrupted", $0)] } ?? [])
                 let steps = trainer.configuration.steps
                 let total = steps.iterations(perEpoch: trainer.configuration.iterationsPerEpoch(trainCount: noisy.train.count))

@@ -35,6 +35,8 @@ public struct LotteryTicketStudy<Scalar: TensorScalar> {
     /// How often each training run logs its mean training loss and learning rate to metrics.jsonl
     /// (`Trainer.logTrainingEvery`); it changes no result, so it is not part of the configuration.
     public var logTrainingEvery: TrainingDuration? = TrainingDuration(iterations: 100)
+    /// Measurements logged to every run's metrics.jsonl (`Trainer.probes`: the Fisher trace); they change no result.
+    public var probes: [TrainingProbe<Scalar>] = []
 
     public init(configuration: LotteryConfiguration, directory: URL, data: @escaping (UInt64) throws -> PreparedData<Scalar>) {
         (self.configuration, self.directory, self.data) = (configuration, directory, data)
@@ -78,6 +80,7 @@ public struct LotteryTicketStudy<Scalar: TensorScalar> {
             (trainer.mask, trainer.initialParameters, trainer.initialBuffers) = (mask, start.0, start.1)
             trainer.startIteration = startIteration
             trainer.logTrainingEvery = logTrainingEvery
+            trainer.probes = probes
             let info = LotteryStageInfo(
                 replicate: replicate, level: level, network: network, seed: seed, startIteration: startIteration,
                 layers: (mask ?? unpruned).counts)

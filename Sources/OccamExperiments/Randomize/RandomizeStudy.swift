@@ -15,6 +15,8 @@ public struct RandomizeStudy<Scalar: TensorScalar> {
     /// How often each training run logs its mean training loss and learning rate to metrics.jsonl
     /// (`Trainer.logTrainingEvery`); it changes no result, so it is not part of the configuration.
     public var logTrainingEvery: TrainingDuration? = TrainingDuration(iterations: 100)
+    /// Measurements logged to every run's metrics.jsonl (`Trainer.probes`: the Fisher trace); they change no result.
+    public var probes: [TrainingProbe<Scalar>] = []
 
     public init(configuration: RandomizeConfiguration, directory: URL, data: @escaping (UInt64) throws -> PreparedData<Scalar>) {
         (self.configuration, self.directory, self.data) = (configuration, directory, data)
@@ -36,6 +38,7 @@ public struct RandomizeStudy<Scalar: TensorScalar> {
                     configuration: training, data: conditioned,
                     directory: directory.appendingPathComponent("replicate-\(replicate)/\(run.path)"))
                 trainer.logTrainingEvery = logTrainingEvery
+                trainer.probes = probes
                 if configuration.evaluateCorruptedTest, let corruptedTest {
                     trainer.extraEvaluationSplits = [("test-corrupted", corruptedTest)]
                 }
