@@ -16,7 +16,8 @@ public struct ExtremeEigenpairs: Sendable {
     public var smallest: [Pair]
     /// Lanczos steps taken (one operator product each).
     public var iterations: Int
-    /// Whether every wanted pair met the tolerance (or the Krylov space became invariant: exact).
+    /// Whether every wanted pair met the tolerance (or the Krylov space became invariant: exact). A space
+    /// smaller than the pairs asked for (an operator of low rank, or few steps allowed) returns fewer pairs.
     public var converged: Bool
 }
 
@@ -34,8 +35,8 @@ public enum Lanczos {
     /// dimension) are taken.
     /// - Parameters:
     ///   - seed: draws the starting vector.
-    ///   - progress: called after each step with (steps, the largest residual among the wanted pairs, or nil
-    ///     before the first check).
+    ///   - progress: called after each step with (steps, the largest residual among the wanted pairs relative
+    ///     to the largest |Ritz value|, or nil between checks).
     /// - Throws: `LinearAlgebraError` if LAPACK fails on the tridiagonal matrix.
     public static func extremeEigenpairs(
         of op: some SymmetricOperator, largest: Int, smallest: Int = 0, tolerance: Double = 1e-6,
@@ -55,6 +56,13 @@ public enum Lanczos {
         var alphas: [Double] = [], betas: [Double] = []
         var result: (values: [Double], vectors: Tensor<Double>, residuals: [Double])?
         var converged = false
+        // ‖A x - θ x‖ of Ritz pair `index` of `ritz`, from the stored products.
+        func trueResidual(_ index: Int, of ritz: (values: [Double], vectors: Tensor<Double>, residuals: [Double])) -> Double {
+            let coefficients = (0..<basis.count).map { ritz.vectors[$0, index] }
+            var difference = products.combination(coefficients)
+            addScaled(basis.combination(coefficients), -ritz.values[index], to: &difference)
+            return norm(difference)
+        }
         while basis.count < limit {
             basis.append(q)
             var w = op.apply(q)
@@ -65,13 +73,20 @@ public enum Lanczos {
             let beta = norm(w)
             let steps = basis.count
             let invariant = beta <= 1e-12 * max(alphas.map(abs).max() ?? 0, betas.max() ?? 0, 1e-300)
-            if steps >= wanted && (invariant || steps == limit || steps % 5 == 0 || steps == wanted) {
-                let ritz = try ritzPairs(alphas: alphas, betas: betas, lastBeta: invariant ? 0 : beta)
-                let scale = ritz.values.map(abs).max() ?? 0
+            // Check at the end (an invariant space or the step limit: always, so there are pairs to return), and
+            // every 5 steps once there are enough.
+            if invariant || steps == limit || (steps >= wanted && (steps % 5 == 0 || steps == wanted)) {
+                var ritz = try ritzPairs(alphas: alphas, betas: betas, lastBeta: invariant ? 0 : beta)
+                let scale = max(ritz.values.map(abs).max() ?? 0, 1e-300)
                 let chosen = wantedIndices(count: steps, largest: largest, smallest: smallest)
-                let worst = chosen.map { ritz.residuals[$0] }.max() ?? 0
+                var worst = chosen.map { ritz.residuals[$0] }.max() ?? 0
+                // Lanczos's estimate falls below rounding level; decide on the true residuals once it passes.
+                if verifyResiduals && (worst <= tolerance * scale || invariant || steps == limit) {
+                    for index in chosen { ritz.residuals[index] = trueResidual(index, of: ritz) }
+                    worst = chosen.map { ritz.residuals[$0] }.max() ?? 0
+                }
                 result = ritz
-                progress(steps, worst)
+                progress(steps, worst / scale)
                 if invariant || worst <= tolerance * scale {
                     converged = true
                     break
@@ -83,17 +98,12 @@ public enum Lanczos {
             betas.append(beta)
             q = scaled(w, by: 1 / beta)
         }
-        guard let result else { preconditionFailure("Lanczos: no Ritz values computed") }
+        guard let result else { preconditionFailure("Lanczos: the last step always computes Ritz pairs") }
         let steps = basis.count
         func pair(_ index: Int) -> ExtremeEigenpairs.Pair {
             let coefficients = (0..<steps).map { result.vectors[$0, index] }
             let vector = basis.combination(coefficients)
-            var residual = result.residuals[index]
-            if verifyResiduals {
-                var difference = products.combination(coefficients)
-                addScaled(vector, -result.values[index], to: &difference)
-                residual = norm(difference)
-            }
+            let residual = verifyResiduals ? trueResidual(index, of: result) : result.residuals[index]
             return ExtremeEigenpairs.Pair(value: result.values[index], vector: vector, residual: residual)
         }
         // Ritz values ascend; in a space smaller than largest + smallest the two ends share pairs.

@@ -60,6 +60,14 @@ public struct SpectralDensity: Sendable, Codable {
         } / Double(probes.count)
     }
 
+    /// The magnitude below which an eigenvalue of an n x n operator computed with machine epsilon `epsilon`
+    /// and largest |eigenvalue| `scale` cannot be told from zero: 10 √n ε scale. A network's many zero
+    /// eigenvalues come out of any solver as ± rounding; counting those below 0 as negative would report half
+    /// of them as an index.
+    public static func roundingThreshold(dimension: Int, scale: Double, epsilon: Double) -> Double {
+        10 * Double(dimension).squareRoot() * epsilon * scale
+    }
+
     /// The estimated fraction of eigenvalues below `threshold` (the index for threshold 0), with the spread
     /// over probes as standard error.
     public func fraction(below threshold: Double) -> (value: Double, standardError: Double?) {

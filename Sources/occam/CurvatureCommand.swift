@@ -14,7 +14,8 @@ struct CurvatureCommand: ParsableCommand {
             Measures the curvature of the mean loss over the first --samples images of a split (file order, so \
             another tool can rebuild the same loss) at the checkpoint's weights, in evaluation mode. Works on any \
             checkpoint occam writes (a pruning mask in it restricts the measurement to the surviving weights) and \
-            on a PyTorch state dict saved with safetensors' save_file (give --model).
+            on a PyTorch state dict saved with safetensors' save_file (give --model; its images are the raw pixels in \
+            [0, 1], since such a file does not say whether its model was trained on normalized ones).
 
             Writes point.json (loss, accuracy, gradient norm), eigenvalues.json and eigenvectors.safetensors \
             (Lanczos with full re-orthogonalization), trace.json (Hutchinson and Hutch++ with standard errors), \
@@ -176,6 +177,7 @@ struct CurvatureCommand: ParsableCommand {
         let risk = EmpiricalRisk(
             model: model, parameters: saved.parameters, buffers: saved.buffers, inputs: images.images, labels: images.labels,
             loss: training.loss, subspace: subspace, batchSize: batchSize)
+        try configuration.validate(dimension: subspace.dimension)  // before a run directory is made
         let runDirectory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out))
         let study = try CurvatureStudy(configuration: configuration, risk: risk, directory: runDirectory)
         FileHandle.standardError.write(Data((

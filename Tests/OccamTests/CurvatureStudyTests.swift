@@ -39,7 +39,10 @@ struct CurvatureStudyTests {
         for estimate in [trace.hutchinson, trace.hutchPlusPlus] {
             #expect(abs(estimate.value - exact.reduce(0, +)) < 3 * (estimate.standardError ?? 0) + 1e-9)
         }
-        #expect(summary.index == Double(exact.filter { $0 < 0 }.count) / Double(exact.count))
+        let threshold = try #require(summary.indexThreshold)
+        #expect(threshold < 1e-12 * scale)
+        #expect(summary.index == Double(exact.filter { $0 < -threshold }.count) / Double(exact.count))
+        #expect(summary.index! > 0)
         #expect(summary.point.dimension == risk.subspace.dimension)
         #expect(abs(summary.point.loss - risk.valueAndGradient().loss) < 1e-14)
 
@@ -68,6 +71,30 @@ struct CurvatureStudyTests {
         #expect(try String(contentsOf: directory.appendingPathComponent("index.html"), encoding: .utf8) == html)
     }
 
+    @Test func zeroEigenvaluesAreNotCountedAsNegativeAndLowRankOperatorsReturnWhatTheyHave() throws {
+        // Least squares with fewer samples than features: H = (2/N) XᵀX has rank 4 of 12, eight zero eigenvalues
+        // that come out as ± rounding, and no negative one.
+        var fixtures = CurvatureFixtures()
+        let risk = try fixtures.risk(CurvatureFixtures.linearModel(features: 12, outputs: 1), samples: 4, loss: .meanSquaredError)
+        let configuration = CurvatureConfiguration(
+            checkpoint: "/checkpoints/linear.safetensors", checkpointDigest: "1", model: "linear", dataset: .fashionMNIST,
+            samples: 4, operatorKind: .hessian, top: 8, bottom: 0, densityProbes: 2, densitySteps: 12, dense: true)
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("occam-curvature-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let directory = try RunStore.open(configuration, precision: "float64", under: root)
+        try CurvatureStudy(configuration: configuration, risk: risk, directory: directory).run()
+        let summary = try RunStore.readJSON(CurvatureSummary.self, from: directory.appendingPathComponent("curvature.json"))
+        #expect(summary.index == 0)
+        #expect(summary.density?.negativeFraction == 0)
+        // Eight pairs asked of a rank-4 operator: the Krylov space is invariant after at most 5 steps, and
+        // Lanczos returns the pairs it has (the four non-zero eigenvalues first), converged.
+        let eigenvalues = try #require(summary.eigenvalues)
+        #expect(eigenvalues.converged)
+        #expect(eigenvalues.iterations <= 5)
+        let exact = try #require(summary.spectrum).eigenvalues.reversed().prefix(4)
+        for (pair, value) in zip(eigenvalues.largest, exact) { #expect(abs(pair.value - value) < 1e-10 * exact.first!) }
+    }
+
     @Test func impossibleConfigurationsAreRefusedWithTheOptionNamed() throws {
         func configuration(_ change: (inout CurvatureConfiguration) -> Void) -> CurvatureConfiguration {
             var c = CurvatureConfiguration(checkpoint: "/c", checkpointDigest: "0", model: "mlp", dataset: .fashionMNIST)
@@ -85,6 +112,8 @@ struct CurvatureStudyTests {
             (configuration { $0.densitySteps = 1 }, "--density-steps"),
             (configuration { $0.batchSize = 0 }, "--batch-size"),
             (configuration { $0.maxIterations = 0 }, "--max-iterations"),
+            (configuration { $0.maxIterations = 3 }, "--max-iterations"),
+            (configuration { $0.traceProbes = 5 }, "--trace-probes"),
         ]
         for (bad, option) in cases {
             #expect {

@@ -346,6 +346,8 @@ struct BadOptionTests {
         (["curvature", "--checkpoint", "c.safetensors", "--operator", "laplacian"], "--operator"),
         (["curvature", "--checkpoint", "c.safetensors", "--batch-size", "0"], "--batch-size"),
         (["bench", "curvature", "--tolerance", "2"], "--tolerance"),
+        (["train", "--fisher-every", "often"], "--fisher-every"),
+        (["lottery", "--fisher-every", "100it", "--fisher-samples", "1"], "--fisher-samples"),
     ]
 
     @Test func everyCommandRefusesBadValuesWithAMessageAndNoCrash() throws {

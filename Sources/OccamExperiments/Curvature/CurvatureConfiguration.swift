@@ -69,8 +69,12 @@ public struct CurvatureConfiguration: ExperimentConfiguration {
             top + bottom > 0 || traceProbes > 0 || densityProbes > 0 || dense,
             "nothing to measure: give --top, --bottom, --trace, --density or --dense")
         try ExperimentError.require(tolerance > 0 && tolerance < 1 && tolerance.isFinite, "--tolerance must be in (0, 1)")
-        try ExperimentError.require((maxIterations ?? 1) >= 1, "--max-iterations must be at least 1")
-        try ExperimentError.require(traceProbes >= 0 && traceProbes != 1, "--trace-probes must be 0 or at least 2 (a standard error needs two)")
+        try ExperimentError.require(
+            (maxIterations ?? Int.max) >= max(1, top + bottom),
+            "--max-iterations must be at least --top + --bottom (\(top + bottom)): each step adds one pair")
+        try ExperimentError.require(
+            traceProbes == 0 || traceProbes >= 6,
+            "--trace-probes must be at least 6 (Hutch++ spends a third on its sketch and needs two more for a standard error)")
         try ExperimentError.require(densityProbes >= 0, "--density-probes must be 0 or more")
         try ExperimentError.require(densitySteps >= 2, "--density-steps must be at least 2")
         try ExperimentError.require(batchSize >= 1, "--batch-size must be at least 1")

@@ -11,8 +11,11 @@ public struct CurvatureSummary: Codable, Sendable {
     public var eigenvalues: CurvatureEigenvalues?
     public var trace: CurvatureTrace?
     /// The fraction of negative eigenvalues: exact from the dense spectrum, else estimated by quadrature.
+    /// Hessian only (the other kinds are positive semi-definite); eigenvalues within `indexThreshold` of zero
+    /// (rounding) are not counted.
     public var index: Double?
     public var indexStandardError: Double?
+    public var indexThreshold: Double?
     public var indexMethod: String?
     public var density: CurvatureDensity?
     public var spectrum: CurvatureSpectrum?
@@ -33,7 +36,8 @@ public struct CurvatureReport {
 
     @discardableResult
     public func build() throws -> CurvatureSummary {
-        let configuration = try RunStore.readConfiguration(CurvatureConfiguration.self, in: directory).configuration
+        let stored = try RunStore.readConfiguration(CurvatureConfiguration.self, in: directory)
+        let configuration = stored.configuration
         guard let point = try read(CurvaturePoint.self, "point.json") else {
             throw RunStoreError.unreadable(file("point.json"), reason: "the run has not measured its first stage yet; run the same occam curvature command again")
         }
@@ -44,12 +48,17 @@ public struct CurvatureReport {
             data: "the first \(configuration.samples) \(configuration.split) images of \(configuration.dataset.displayName)",
             point: point, eigenvalues: try read(CurvatureEigenvalues.self, "eigenvalues.json"),
             trace: try read(CurvatureTrace.self, "trace.json"), density: density, spectrum: spectrum)
-        if let spectrum {
-            summary.index = Double(spectrum.eigenvalues.filter { $0 < 0 }.count) / Double(spectrum.eigenvalues.count)
-            summary.indexMethod = "dense eigendecomposition (exact)"
-        } else if let density {
+        // The index belongs to the Hessian: the other kinds are positive semi-definite by construction.
+        if configuration.operatorKind == .hessian, let spectrum {
+            let scale = spectrum.eigenvalues.map(abs).max() ?? 0
+            let threshold = SpectralDensity.roundingThreshold(
+                dimension: spectrum.eigenvalues.count, scale: scale, epsilon: stored.precision == "float32" ? Double(Float.ulpOfOne) : Double.ulpOfOne)
+            summary.index = Double(spectrum.eigenvalues.filter { $0 < -threshold }.count) / Double(spectrum.eigenvalues.count)
+            summary.indexThreshold = threshold
+            summary.indexMethod = "dense eigendecomposition (exact), below -\(significant(threshold)), the rounding level"
+        } else if configuration.operatorKind == .hessian, let density {
             (summary.index, summary.indexStandardError) = (density.negativeFraction, density.negativeFractionError)
-            summary.indexMethod = "stochastic Lanczos quadrature, \(density.density.probes.count) probes"
+            summary.indexMethod = "stochastic Lanczos quadrature, \(density.density.probes.count) probes, below the rounding level"
         }
         try ResultFiles.writeJSON(summary, to: file("curvature.json"))
 
@@ -129,11 +138,11 @@ public struct CurvatureReport {
     private func pointText(_ summary: CurvatureSummary, _ configuration: CurvatureConfiguration) -> String {
         let point = summary.point
         var text = "Loss \(significant(point.loss)), accuracy \(String(format: "%.2f", 100 * point.accuracy))%, gradient norm \(significant(point.gradientNorm)) (one full-data gradient: \(seconds(point.gradientSeconds)))."
-        if let top = summary.eigenvalues?.largest.first?.value, top > 0, point.loss > 0 {
-            // The largest stable gradient step, 1/λ_max, lowers a quadratic model by ‖g‖² / (2 λ_max).
+        if configuration.operatorKind == .hessian, let top = summary.eigenvalues?.largest.first?.value, top > 0, point.loss > 0 {
+            // A gradient step of 1/λ_max lowers the quadratic model by at least ‖g‖² / (2 λ_max).
             let decrease = point.gradientNorm * point.gradientNorm / (2 * top)
             let share = decrease / point.loss
-            text += " A gradient step of the largest stable size 1/λ_max would lower the loss by about ‖g‖²/(2 λ_max) = \(significant(decrease)), \(String(format: "%.2g", 100 * share))% of the loss: \(share < 0.01 ? "the point is nearly stationary at the scale of its curvature" : "the point is on a slope, not at a stationary point, so read the eigenvalues as the curvature of a slope")."
+            text += " A gradient step of 1/λ_max would lower the quadratic model of the loss by at least ‖g‖²/(2 λ_max) = \(significant(decrease)), \(String(format: "%.2g", 100 * share))% of the loss: \(share < 0.01 ? "the point is nearly stationary at the scale of its curvature" : "the point is on a slope, not at a stationary point, so read the eigenvalues as the curvature of a slope")."
         }
         return text
     }
@@ -145,11 +154,13 @@ public struct CurvatureReport {
             : "Lanczos stopped after \(e.iterations) steps without reaching the tolerance \(configuration.tolerance): read the residual column before trusting the smaller values.")
         if let top = e.largest.first {
             parts.append("Largest eigenvalue \(significant(top.value)) (residual \(significant(top.residual))).")
-            if e.largest.count > 1, let last = e.largest.last {
-                parts.append("The \(e.largest.count)th largest is \(significant(last.value)), \(String(format: "%.1f", top.value / last.value))x smaller than the first.")
+            if e.largest.count > 1, let last = e.largest.last, last.value > last.residual {
+                parts.append("The \(ordinal(e.largest.count)) largest is \(significant(last.value)), \(String(format: "%.1f", top.value / last.value))x smaller than the first.")
             }
         }
-        if let bottom = e.smallest.first {
+        if configuration.operatorKind.isPositiveSemidefinite {
+            parts.append("The \(configuration.operatorKind.displayName) is positive semi-definite by construction: any value within its residual of zero, or below it, is zero to rounding.")
+        } else if let bottom = e.smallest.first {
             if bottom.value + bottom.residual < 0 {
                 parts.append("The smallest eigenvalue is \(significant(bottom.value)) (residual \(significant(bottom.residual))): negative beyond its residual, so there is a direction of descent and the point is not a minimum on these images.")
             } else if bottom.value - bottom.residual > 0 {
@@ -157,7 +168,7 @@ public struct CurvatureReport {
             } else {
                 parts.append("The smallest eigenvalue is \(significant(bottom.value)), within its residual \(significant(bottom.residual)) of zero: its sign cannot be told.")
             }
-            if let top = e.largest.first, top.value > 0 {
+            if let top = e.largest.first, top.value > 0, bottom.value + bottom.residual < 0 {
                 parts.append("Ratio of the most negative to the largest: \(significant(bottom.value / top.value)).")
             }
         }
@@ -181,7 +192,8 @@ public struct CurvatureReport {
         }
         if let top = summary.eigenvalues?.largest, !top.isEmpty, trace.hutchPlusPlus.value > 0 {
             let share = top.map(\.value).reduce(0, +) / trace.hutchPlusPlus.value
-            text += " The \(top.count) largest eigenvalues sum to \(String(format: "%.1f", 100 * share))% of the trace."
+            let spread = trace.hutchPlusPlus.standardError.map { " ± \(String(format: "%.1f", 100 * share * $0 / trace.hutchPlusPlus.value)) points" } ?? ""
+            text += " The \(top.count) largest eigenvalues sum to \(String(format: "%.1f", 100 * share))%\(spread) of the Hutch++ estimate."
         }
         return text
     }
@@ -205,5 +217,11 @@ extension SpectralDensity {
     }
 }
 
+
+/// "1st", "2nd", "3rd", "11th", "22nd".
+private func ordinal(_ n: Int) -> String {
+    let suffix = (11...13).contains(n % 100) ? "th" : [1: "st", 2: "nd", 3: "rd"][n % 10] ?? "th"
+    return "\(n)\(suffix)"
+}
 
 private func seconds(_ value: Double) -> String { value < 1 ? String(format: "%.0f ms", 1000 * value) : String(format: "%.1f s", value) }
