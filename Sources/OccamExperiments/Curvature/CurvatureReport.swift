@@ -48,17 +48,22 @@ public struct CurvatureReport {
             data: "the first \(configuration.samples) \(configuration.split) images of \(configuration.dataset.displayName)",
             point: point, eigenvalues: try read(CurvatureEigenvalues.self, "eigenvalues.json"),
             trace: try read(CurvatureTrace.self, "trace.json"), density: density, spectrum: spectrum)
-        // The index belongs to the Hessian: the other kinds are positive semi-definite by construction.
+        // The index belongs to the Hessian: the other kinds are positive semi-definite by construction. Eigenvalues
+        // within the rounding level of zero are zero.
+        let epsilon = stored.precision == "float32" ? Double(Float.ulpOfOne) : Double.ulpOfOne
         if configuration.operatorKind == .hessian, let spectrum {
-            let scale = spectrum.eigenvalues.map(abs).max() ?? 0
             let threshold = SpectralDensity.roundingThreshold(
-                dimension: spectrum.eigenvalues.count, scale: scale, epsilon: stored.precision == "float32" ? Double(Float.ulpOfOne) : Double.ulpOfOne)
+                dimension: spectrum.eigenvalues.count, scale: spectrum.eigenvalues.map(abs).max() ?? 0, epsilon: epsilon)
             summary.index = Double(spectrum.eigenvalues.filter { $0 < -threshold }.count) / Double(spectrum.eigenvalues.count)
             summary.indexThreshold = threshold
             summary.indexMethod = "dense eigendecomposition (exact), below -\(significant(threshold)), the rounding level"
         } else if configuration.operatorKind == .hessian, let density {
-            (summary.index, summary.indexStandardError) = (density.negativeFraction, density.negativeFractionError)
-            summary.indexMethod = "stochastic Lanczos quadrature, \(density.density.probes.count) probes, below the rounding level"
+            let range = density.density.nodeRange
+            let threshold = SpectralDensity.roundingThreshold(
+                dimension: density.density.dimension, scale: max(abs(range.lowerBound), abs(range.upperBound)), epsilon: epsilon)
+            (summary.index, summary.indexStandardError) = density.density.fraction(below: -threshold)
+            summary.indexThreshold = threshold
+            summary.indexMethod = "stochastic Lanczos quadrature, \(density.density.probes.count) probes, below -\(significant(threshold)), the rounding level"
         }
         try ResultFiles.writeJSON(summary, to: file("curvature.json"))
 

@@ -50,10 +50,6 @@ public struct CurvatureTrace: Codable, Sendable {
 /// The spectral density by stochastic Lanczos quadrature.
 public struct CurvatureDensity: Codable, Sendable {
     public var density: SpectralDensity
-    /// The estimated fraction of eigenvalues below minus the rounding threshold (the index) and its standard
-    /// error over probes.
-    public var negativeFraction: Double
-    public var negativeFractionError: Double?
     public var seconds: Double
 }
 
@@ -200,11 +196,8 @@ public struct CurvatureStudy<Scalar: TensorScalar> {
             let density = try SpectralDensity(
                 of: counted(op, stage: "density", total: total, progress), probes: configuration.densityProbes, steps: steps,
                 seed: configuration.seed)
-            let scale = max(abs(density.nodeRange.lowerBound), abs(density.nodeRange.upperBound))
-            let index = density.fraction(
-                below: -SpectralDensity.roundingThreshold(dimension: risk.subspace.dimension, scale: scale, epsilon: Double(Scalar.ulpOfOne)))
             return CurvatureDensity(
-                density: density, negativeFraction: index.value, negativeFractionError: index.standardError,
+                density: density,
                 seconds: Date().timeIntervalSince(start))
         }
     }
