@@ -131,7 +131,8 @@ public func vectorJacobianProduct<Scalar>(
 }
 
 /// The Jacobian-vector product J v of an already recorded `output` with respect to `inputs` (leaves that
-/// require gradients) along `direction` (one tensor per input, of its shape), by the double-VJP trick below.
+/// require gradients) along `direction` (one tensor per input, of its shape), by the double-VJP trick: g(u) = Jᵀu
+/// is linear in u, so J v is the gradient of <g(u), v> in u.
 /// - Returns: J v, of `output`'s shape (zeros where `output` does not depend on `inputs`).
 public func jacobianVectorProduct<Scalar>(
     of output: Variable<Scalar>, wrt inputs: [Variable<Scalar>], along direction: [Tensor<Scalar>]
@@ -161,16 +162,6 @@ public func jacobianVectorProduct<Scalar>(
     return withGradients {
         let inputs = point.map { Variable($0, requiresGradient: true) }
         let output = f(inputs)
-        let cotangent = Variable(Tensor<Scalar>(zeros: output.shape), requiresGradient: true)
-        let pulled = gradient(of: output, wrt: inputs, seed: cotangent, createGraph: true)
-        var inner: Variable<Scalar>?
-        for (g, v) in zip(pulled, direction) {
-            let term = (g * Variable(v)).sum()
-            inner = inner.map { $0 + term } ?? term
-        }
-        guard let inner, inner.requiresGradient else {
-            return (output.value, Tensor(zeros: output.shape))
-        }
-        return (output.value, gradient(of: inner, wrt: [cotangent])[0].value)
+        return (output.value, jacobianVectorProduct(of: output, wrt: inputs, along: direction))
     }
 }

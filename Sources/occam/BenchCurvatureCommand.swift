@@ -89,14 +89,14 @@ struct BenchCurvatureCommand: ParsableCommand {
             report.occam.append(.init(
                 gradientSeconds: gradientSeconds, productSeconds: productSeconds, eigenvaluesSeconds: lanczosSeconds,
                 products: counting.count, eigenvalues: eigenvalues!.largest.map(\.value)))
-            if !json { FileHandle.standardError.write(Data("round \(round + 1): Occam \(String(format: "%.1f", lanczosSeconds)) s for the top \(top)\n".utf8)) }
+            if !json { status("round \(round + 1): Occam \(String(format: "%.1f", lanczosSeconds)) s for the top \(top)") }
             if compare {
                 switch runReference(checkpoint) {
                 case .success(let peer): report.pytorch.append(peer)
                 case .failure(let message): report.pytorchError = message.text
                 }
                 if report.pytorchError != nil { break }
-                if !json, let peer = report.pytorch.last { FileHandle.standardError.write(Data("round \(round + 1): PyTorch + SciPy \(String(format: "%.1f", peer.eigenvaluesSeconds)) s\n".utf8)) }
+                if !json, let peer = report.pytorch.last { status("round \(round + 1): PyTorch + SciPy \(String(format: "%.1f", peer.eigenvaluesSeconds)) s") }
             }
         }
         if json {

@@ -180,8 +180,7 @@ struct CurvatureCommand: ParsableCommand {
         try configuration.validate(dimension: subspace.dimension)  // before a run directory is made
         let runDirectory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out))
         let study = try CurvatureStudy(configuration: configuration, risk: risk, directory: runDirectory)
-        FileHandle.standardError.write(Data((
-            "curvature: \(operatorKind.rawValue) of \(training.model) over \(subspace.dimension) coordinates, on the first \(samples) \(split) images of \(training.dataset.displayName), \(Scalar.precisionName)\n").utf8))
+        status("curvature: \(operatorKind.rawValue) of \(training.model) over \(subspace.dimension) coordinates, on the first \(samples) \(split) images of \(training.dataset.displayName), \(Scalar.precisionName)")
         var line = CurvatureProgressLine(quiet: quiet)
         try study.run { line.show($0) }
         line.finish()
@@ -233,7 +232,7 @@ struct LoadedCheckpoint<Scalar: TensorScalar> {
 /// terminal, a plain line every 10 seconds otherwise.
 struct CurvatureProgressLine {
     var quiet: Bool
-    private let isTerminal = isatty(2) != 0
+    private let isTerminal = Console.isTerminal
     private var lastPrinted = Date.distantPast
     private var pending = false
 
@@ -243,29 +242,28 @@ struct CurvatureProgressLine {
         guard !quiet else { return }
         switch event {
         case .skipped(let stage):
-            write("\(stage): already measured\n")
+            finish()
+            status("\(stage): already measured")
         case .products(let stage, let done, let total, let perProduct, let detail):
             let now = Date()
             guard isTerminal || now.timeIntervalSince(lastPrinted) >= 10 || done == total else { return }
             lastPrinted = now
             var text = "\(stage): \(done)\(total.map { "/\($0)" } ?? "") products, \(String(format: "%.3g", perProduct)) s each"
-            if let total { text += ", ETA \(Int((Double(total - done) * perProduct).rounded())) s" }
+            if let total { text += ", ETA \(formatDuration(Double(total - done) * perProduct))" }
             if !detail.isEmpty { text += ", \(detail)" }
             if isTerminal {
-                write("\r\u{1B}[K" + text)
+                status("\r\u{1B}[K" + text, terminator: "")
                 pending = true
             } else {
-                write(text + "\n")
+                status(text)
             }
         }
     }
 
     mutating func finish() {
-        if pending { write("\n") }
+        if pending { status("") }
         pending = false
     }
-
-    private func write(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
 }
 
 extension CurvatureKind: ExpressibleByArgument {}

@@ -13,9 +13,9 @@ struct FisherTraceTests {
         let risk = try fixtures.risk(CurvatureFixtures.multilayerPerceptron(features: 4, hidden: 5, classes: 3), samples: 40, batchSize: 16)
         // Exact: the trace of the dense Fisher, built from Gauss-Newton products (no per-sample gradient).
         let fisher = denseMatrix(of: LossCurvature(.fisher, of: risk))
-        let exact = (0..<fisher.shape[0]).reduce(0.0) { $0 + fisher[$1, $1] }
+        let exact = TestMatrices.trace(fisher)
         let empirical = denseMatrix(of: LossCurvature(.empiricalFisher, of: risk))
-        let exactEmpirical = (0..<empirical.shape[0]).reduce(0.0) { $0 + empirical[$1, $1] }
+        let exactEmpirical = TestMatrices.trace(empirical)
 
         var random = RandomGenerator(seed: 3)
         let single = FisherTrace.estimate(risk, batchSize: 16, random: &random)

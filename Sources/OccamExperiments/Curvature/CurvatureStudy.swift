@@ -85,7 +85,7 @@ public struct CurvatureStudy<Scalar: TensorScalar> {
     private func file(_ name: String) -> URL { directory.appendingPathComponent(name) }
 
     /// Runs every stage not yet on disk, then builds the report.
-    public func run(progress: (CurvatureProgress) -> Void = { _ in }) throws {
+    public func run(progress: @escaping (CurvatureProgress) -> Void = { _ in }) throws {
         _ = try stage("point.json", progress) { measurePoint() }
         let op = LossCurvature(configuration.operatorKind, of: risk, seed: configuration.seed)
         if configuration.top + configuration.bottom > 0 {
@@ -104,7 +104,7 @@ public struct CurvatureStudy<Scalar: TensorScalar> {
     }
 
     /// The stage's record from `name` if it exists, else computed and written.
-    private func stage<Record: Codable>(_ name: String, _ progress: (CurvatureProgress) -> Void, _ compute: () throws -> Record) throws -> Record {
+    private func stage<Record: Codable>(_ name: String, _ progress: @escaping (CurvatureProgress) -> Void, _ compute: () throws -> Record) throws -> Record {
         let url = file(name)
         if FileManager.default.fileExists(atPath: url.path) {
             progress(.skipped(stage: String(name.dropLast(5))))
@@ -136,28 +136,26 @@ public struct CurvatureStudy<Scalar: TensorScalar> {
         }
     }
 
-    private func measureEigenvalues(_ op: LossCurvature<Scalar>, _ progress: (CurvatureProgress) -> Void) throws -> CurvatureEigenvalues {
-        try withoutActuallyEscaping(progress) { progress in
-            var residual: Double?
-            let tolerance = configuration.tolerance
-            let counting = counted(op, stage: "eigenvalues", total: nil, progress) {
-                residual.map { String(format: "relative residual %.1e (target %.0e)", $0, tolerance) } ?? ""
-            }
-            let start = Date()
-            let result = try Lanczos.extremeEigenpairs(
-                of: counting, largest: configuration.top, smallest: configuration.bottom, tolerance: tolerance,
-                maxIterations: configuration.maxIterations, seed: configuration.seed, verifyResiduals: true
-            ) { _, worst in
-                if let worst { residual = worst }
-            }
-            let seconds = Date().timeIntervalSince(start)
-            try writeEigenvectors(result)
-            return CurvatureEigenvalues(
-                largest: result.largest.map { RitzValue(value: $0.value, residual: $0.residual) },
-                smallest: result.smallest.map { RitzValue(value: $0.value, residual: $0.residual) },
-                iterations: result.iterations, products: counting.count, converged: result.converged, seconds: seconds,
-                secondsPerProduct: seconds / Double(max(counting.count, 1)))
+    private func measureEigenvalues(_ op: LossCurvature<Scalar>, _ progress: @escaping (CurvatureProgress) -> Void) throws -> CurvatureEigenvalues {
+        var residual: Double?
+        let tolerance = configuration.tolerance
+        let counting = counted(op, stage: "eigenvalues", total: nil, progress) {
+            residual.map { String(format: "relative residual %.1e (target %.0e)", $0, tolerance) } ?? ""
         }
+        let start = Date()
+        let result = try Lanczos.extremeEigenpairs(
+            of: counting, largest: configuration.top, smallest: configuration.bottom, tolerance: tolerance,
+            maxIterations: configuration.maxIterations, seed: configuration.seed, verifyResiduals: true
+        ) { _, worst in
+            if let worst { residual = worst }
+        }
+        let seconds = Date().timeIntervalSince(start)
+        try writeEigenvectors(result)
+        return CurvatureEigenvalues(
+            largest: result.largest.map { RitzValue(value: $0.value, residual: $0.residual) },
+            smallest: result.smallest.map { RitzValue(value: $0.value, residual: $0.residual) },
+            iterations: result.iterations, products: counting.count, converged: result.converged, seconds: seconds,
+            secondsPerProduct: seconds / Double(max(counting.count, 1)))
     }
 
     /// eigenvectors.safetensors: "largest.<i>.<parameter>" and "smallest.<i>.<parameter>" in the parameters'
@@ -176,38 +174,30 @@ public struct CurvatureStudy<Scalar: TensorScalar> {
         try file.write(to: self.file("eigenvectors.safetensors"))
     }
 
-    private func measureTrace(_ op: LossCurvature<Scalar>, _ progress: (CurvatureProgress) -> Void) -> CurvatureTrace {
-        withoutActuallyEscaping(progress) { progress in
-            let products = configuration.traceProbes
-            let start = Date()
-            let plain = TraceEstimation.hutchinson(
-                of: counted(op, stage: "trace (Hutchinson)", total: products, progress), probes: products, seed: configuration.seed)
-            let plus = TraceEstimation.hutchPlusPlus(
-                of: counted(op, stage: "trace (Hutch++)", total: products, progress), products: products, seed: configuration.seed)
-            return CurvatureTrace(hutchinson: plain, hutchPlusPlus: plus, seconds: Date().timeIntervalSince(start))
-        }
+    private func measureTrace(_ op: LossCurvature<Scalar>, _ progress: @escaping (CurvatureProgress) -> Void) -> CurvatureTrace {
+        let products = configuration.traceProbes
+        let start = Date()
+        let plain = TraceEstimation.hutchinson(
+            of: counted(op, stage: "trace (Hutchinson)", total: products, progress), probes: products, seed: configuration.seed)
+        let plus = TraceEstimation.hutchPlusPlus(
+            of: counted(op, stage: "trace (Hutch++)", total: products, progress), products: products, seed: configuration.seed)
+        return CurvatureTrace(hutchinson: plain, hutchPlusPlus: plus, seconds: Date().timeIntervalSince(start))
     }
 
-    private func measureDensity(_ op: LossCurvature<Scalar>, _ progress: (CurvatureProgress) -> Void) throws -> CurvatureDensity {
-        try withoutActuallyEscaping(progress) { progress in
-            let steps = min(configuration.densitySteps, risk.subspace.dimension)
-            let total = configuration.densityProbes * steps
-            let start = Date()
-            let density = try SpectralDensity(
-                of: counted(op, stage: "density", total: total, progress), probes: configuration.densityProbes, steps: steps,
-                seed: configuration.seed)
-            return CurvatureDensity(
-                density: density,
-                seconds: Date().timeIntervalSince(start))
-        }
+    private func measureDensity(_ op: LossCurvature<Scalar>, _ progress: @escaping (CurvatureProgress) -> Void) throws -> CurvatureDensity {
+        let steps = min(configuration.densitySteps, risk.subspace.dimension)
+        let total = configuration.densityProbes * steps
+        let start = Date()
+        let density = try SpectralDensity(
+            of: counted(op, stage: "density", total: total, progress), probes: configuration.densityProbes, steps: steps,
+            seed: configuration.seed)
+        return CurvatureDensity(density: density, seconds: Date().timeIntervalSince(start))
     }
 
-    private func measureSpectrum(_ op: LossCurvature<Scalar>, _ progress: (CurvatureProgress) -> Void) throws -> CurvatureSpectrum {
-        try withoutActuallyEscaping(progress) { progress in
-            let start = Date()
-            let matrix = denseMatrix(of: counted(op, stage: "dense matrix", total: op.dimension, progress))
-            let values = try matrix.symmetricEigendecomposition().values.scalars
-            return CurvatureSpectrum(eigenvalues: values, seconds: Date().timeIntervalSince(start))
-        }
+    private func measureSpectrum(_ op: LossCurvature<Scalar>, _ progress: @escaping (CurvatureProgress) -> Void) throws -> CurvatureSpectrum {
+        let start = Date()
+        let matrix = denseMatrix(of: counted(op, stage: "dense matrix", total: op.dimension, progress))
+        let values = try matrix.symmetricEigendecomposition().values.scalars
+        return CurvatureSpectrum(eigenvalues: values, seconds: Date().timeIntervalSince(start))
     }
 }
