@@ -2,6 +2,7 @@ import Foundation
 import OccamData
 import OccamNN
 import OccamTensor
+import Synchronization
 
 /// One training run of an experiment, in its own directory. A stage whose summary.json exists is finished
 /// and is read back instead of run; an unfinished one resumes from its latest checkpoint (see `Trainer`).
@@ -43,4 +44,34 @@ struct TrainingStage<Scalar: TensorScalar> {
         return "test accuracy \(percent(summary.finalTest?.accuracy)), early stop at \(summary.earlyStoppingIteration.map(String.init) ?? "-")it"
             + " (\(percent(summary.earlyStoppingTestAccuracy)))"
     }
+}
+
+/// Runs the training stages `stage(index)` for every index in `order` (a permutation of 0..<`order.count`),
+/// up to `jobs` at once, and returns their summaries by index. Every stage uses single-threaded BLAS whatever
+/// `jobs` is, so results do not depend on it (OpenBLAS's threaded products round differently); the previous
+/// BLAS setting is restored afterwards. Events arrive one at a time; with `jobs` above 1 training steps come
+/// as `.concurrentTraining` events naming their stage.
+func trainConcurrently<Scalar: TensorScalar>(
+    order: [Int], jobs: Int, events: (StudyEvent) throws -> Void, stage: (Int) throws -> TrainingStage<Scalar>
+) throws -> [TrainingSummary] {
+    let summaries = Mutex<[Int: TrainingSummary]>([:])
+    let eventLock = NSLock()
+    let parallel = jobs > 1
+    let previousMaximum = BLASThreads.maximum
+    BLASThreads.setMaximum(1)
+    defer { BLASThreads.setMaximum(previousMaximum) }
+    try withoutActuallyEscaping(events) { events in
+        nonisolated(unsafe) let send = events
+        try runConcurrently(count: order.count, threads: jobs) { position in
+            let index = order[position]
+            let stage = try stage(index)
+            let summary = try stage.run { event in
+                var event = event
+                if parallel, case .training(let progress) = event { event = .concurrentTraining(name: stage.name, progress: progress) }
+                try eventLock.withLock { try send(event) }
+            }.summary
+            summaries.withLock { $0[index] = summary }
+        }
+    }
+    return summaries.withLock { finished in order.indices.map { finished[$0]! } }
 }

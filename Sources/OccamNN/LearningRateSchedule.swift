@@ -18,6 +18,9 @@ public indirect enum LearningRateSchedule: Codable, Sendable, Equatable, Hashabl
     /// `schedule` times `min(1, step / steps)`: a linear ramp from 0 over the first `steps` steps (OpenLTH's warm-up;
     /// the first step has rate 0).
     case linearWarmup(steps: Int, then: LearningRateSchedule)
+    /// `schedule` from step 0 until `step`, then `schedule` again from its start: the rate at step s >= `step`
+    /// is `schedule`'s at s - `step` (a restart after a critical-period deficit).
+    case restarted(atStep: Int, then: LearningRateSchedule)
 
     /// The learning rate for the step numbered `step` (0 for the first step).
     ///
@@ -45,6 +48,9 @@ public indirect enum LearningRateSchedule: Codable, Sendable, Equatable, Hashabl
             let inner = schedule.learningRate(base: base, step: step, stepsPerEpoch: stepsPerEpoch)
             guard step < steps else { return inner }
             return inner * (Double(step) / Double(steps))
+        case let .restarted(restart, schedule):
+            precondition(restart >= 0, "LearningRateSchedule.restarted: step \(restart)")
+            return schedule.learningRate(base: base, step: step >= restart ? step - restart : step, stepsPerEpoch: stepsPerEpoch)
         }
     }
 }

@@ -290,7 +290,11 @@ public struct Trainer<Scalar: TensorScalar> {
                 throw TrainingError.interrupted(reason: reason, iteration: state.iteration, checkpoint: url)
             }
             let clock = DispatchTime.now().uptimeNanoseconds
-            let batch = loader.batch(at: loader.sampler.position(ofIteration: state.iteration))
+            var batch = loader.batch(at: loader.sampler.position(ofIteration: state.iteration))
+            if let deficit = configuration.deficit, deficit.isActive(epoch: state.iteration / perEpoch) {
+                let train = data.train
+                batch.inputs = deficit.applied(to: batch.inputs, channels: train.channels, height: train.height, width: train.width)
+            }
             var dropout = root.stream("dropout").stream(state.iteration)
             let result = model.gradients(
                 at: state.parameters, buffers: &state.buffers, inputs: batch.inputs, labels: batch.labels,

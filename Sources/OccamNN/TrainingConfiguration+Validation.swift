@@ -57,6 +57,14 @@ extension TrainingConfiguration {
         if let perDecade = evaluationsPerDecade {
             try require(perDecade >= 1, "--evaluations-per-decade must be at least 1 (got \(perDecade))")
         }
+        if let deficit {
+            try require(deficit.startEpoch >= 0, "a deficit must start at epoch 0 or later (got \(deficit.startEpoch))")
+            try require(deficit.endEpoch >= deficit.startEpoch, "a deficit must not end (epoch \(deficit.endEpoch)) before it starts (epoch \(deficit.startEpoch))")
+            let shape = dataset.imageShape
+            try require(
+                deficit.kind != .blur || (1...min(shape.height, shape.width)).contains(deficit.blurFactor),
+                "--blur-factor must be between 1 and the image size (\(min(shape.height, shape.width)) pixels; got \(deficit.blurFactor))")
+        }
         try checkModelSize()
     }
 
@@ -152,6 +160,9 @@ extension LearningRateSchedule {
         case let .linearWarmup(steps, then):
             try require(steps >= 0, "warmup steps must not be negative (got \(steps))")
             try then.validate()
+        case let .restarted(step, then):
+            try require(step >= 0, "a restart must be at iteration 0 or later (got \(step))")
+            try then.validate()
         }
     }
 }
@@ -162,7 +173,7 @@ extension LearningRateSchedule {
     public var lacksCosineLength: Bool {
         switch self {
         case .cosine(let total, _): total < 1
-        case .linearWarmup(_, let then): then.lacksCosineLength
+        case .linearWarmup(_, let then), .restarted(_, let then): then.lacksCosineLength
         default: false
         }
     }

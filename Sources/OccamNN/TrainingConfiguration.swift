@@ -17,6 +17,8 @@ public struct TrainingConfiguration: Codable, Sendable, Hashable {
     /// Normalize each channel by the training split's mean and standard deviation (else pixels in [0, 1]).
     public var normalize: Bool = false
     public var augmentation: ImageAugmentation = .none
+    /// Blurred (or flipped) training inputs during a window of epochs (`occam critical-period`); nil: none.
+    public var deficit: InputDeficit?
     /// How long to train: "50000it" or "40ep".
     public var steps: TrainingDuration = TrainingDuration(iterations: 50_000)
     public var batchSize: Int = 60

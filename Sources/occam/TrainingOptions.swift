@@ -37,16 +37,17 @@ struct TrainingOptions<Recipe: TrainingRecipe>: ParsableArguments {
     @Option(help: "Log the mean training loss and accuracy of the batches since the last such line, and the learning rate, to each run's metrics.jsonl this often (\"100it\", \"1ep\"; \"0\": never). Changes no result.")
     var logEvery = "100it"
 
-    @Option(help: "Log the trace of the Fisher information (labels drawn from the model), the empirical Fisher's trace and the mini-batch gradient norm, with standard errors, to each run's metrics.jsonl this often (\"200it\", \"1ep\"; \"0\": never). Changes no result.")
-    var fisherEvery = "0"
+    @Option(help: "Log the trace of the Fisher information (labels drawn from the model), the empirical Fisher's trace and the mini-batch gradient norm, with standard errors, to each run's metrics.jsonl this often (\"200it\", \"1ep\"; \"0\": never; default \(Recipe.fisherEvery)). Changes no result.")
+    var fisherEvery: String?
     @Option(parsing: .unconditional, help: "Training images (a fixed seeded subset, the same in every run) the Fisher trace is measured on.")
     var fisherSamples = 500
 
     /// The probes --fisher-every asks for: none for "0".
     func probes<Scalar: TensorScalar>(as _: Scalar.Type = Scalar.self) throws -> [TrainingProbe<Scalar>] {
-        guard fisherEvery != "0" else { return [] }
+        let every = fisherEvery ?? Recipe.fisherEvery
+        guard every != "0" else { return [] }
         guard fisherSamples >= 2 else { throw ValidationError("--fisher-samples must be at least 2 (a standard error needs two).") }
-        return [FisherTrace.probe(every: try parseDuration(fisherEvery, option: "--fisher-every"), samples: fisherSamples, seed: 0)]
+        return [FisherTrace.probe(every: try parseDuration(every, option: "--fisher-every"), samples: fisherSamples, seed: 0)]
     }
 
     /// --log-every as the trainer takes it: nil for "0".

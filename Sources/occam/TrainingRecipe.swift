@@ -8,9 +8,13 @@ protocol TrainingRecipe {
     static var defaults: TrainingConfiguration { get }
     /// What --widths means for the command.
     static var widthsHelp: String { get }
+    /// How often runs log the Fisher trace unless --fisher-every says otherwise ("0": never).
+    static var fisherEvery: String { get }
 }
 
 extension TrainingRecipe {
+    static var fisherEvery: String { "0" }
+
     static var widthsHelp: String {
         "Hidden widths of mlp, comma-separated (default \(defaults.widths.map(String.init).joined(separator: ",")))."
     }
@@ -32,4 +36,10 @@ enum WidthSweepRecipe: TrainingRecipe {
     static var widthsHelp: String {
         "The widths to sweep, comma-separated: mlp's hidden width, mcnn's k, resnet-20's channel multiplier (default \(DoubleDescentNetworksConfiguration.defaultWidths.map(String.init).joined(separator: ",")))."
     }
+}
+
+/// Achille et al.'s protocol at CPU scale: `occam critical-period` (the Fisher trace logged every epoch).
+enum CriticalPeriodRecipe: TrainingRecipe {
+    static var defaults: TrainingConfiguration { CriticalPeriodConfiguration.defaultTraining }
+    static var fisherEvery: String { "1ep" }
 }

@@ -2,7 +2,6 @@ import Foundation
 import OccamData
 import OccamNN
 import OccamTensor
-import Synchronization
 
 /// Runs a `DoubleDescentNetworksConfiguration` in its run directory: `replicate-<r>/width-<w>/`, each a
 /// Trainer run whose metrics.jsonl holds the noisy training split ("train"), the clean test split ("test") and
@@ -41,40 +40,22 @@ public struct DoubleDescentNetworksStudy<Scalar: TensorScalar> {
         let runs = configuration.runs
         // Widest first, so that the longest runs do not start last; among equal widths, replicate order.
         let order = runs.indices.sorted { (runs[$0].width, -$0) > (runs[$1].width, -$1) }
-        let summaries = Mutex<[Int: TrainingSummary]>([:])
-        let eventLock = NSLock()
-        let parallel = jobs > 1
-        let previousMaximum = BLASThreads.maximum
-        BLASThreads.setMaximum(1)
-        defer { BLASThreads.setMaximum(previousMaximum) }
-
-        try withoutActuallyEscaping(events) { events in
-            nonisolated(unsafe) let send = events
-            try runConcurrently(count: order.count, threads: jobs) { position in
-                let index = order[position]
-                let run = runs[index]
-                let (noisy, corruptedTest) = noisyData[run.replicate]
-                var trainer = try Trainer(
-                    configuration: configuration.training(width: run.width, replicate: run.replicate), data: noisy,
-                    directory: directory.appendingPathComponent(run.path))
-                trainer.logTrainingEvery = logTrainingEvery
-                trainer.probes = probes
-                trainer.extraEvaluationSplits = [("train", noisy.train)] + (corruptedTest.map { [("test-corrupted", $0)] } ?? [])
-                let steps = trainer.configuration.steps
-                let total = steps.iterations(perEpoch: trainer.configuration.iterationsPerEpoch(trainCount: noisy.train.count))
-                // An interrupted run resumes from its latest tenth.
-                trainer.resumeCheckpointEvery = max(1, total / 10)
-                let stage = TrainingStage(
-                    name: run.name, detail: "\(total) iterations (\(steps)) on \(noisy.train.count) images, \(configuration.condition)",
-                    trainer: trainer)
-                let summary = try stage.run { event in
-                    var event = event
-                    if parallel, case .training(let progress) = event { event = .concurrentTraining(name: run.name, progress: progress) }
-                    try eventLock.withLock { try send(event) }
-                }.summary
-                summaries.withLock { $0[index] = summary }
-            }
+        return try trainConcurrently(order: order, jobs: jobs, events: events) { index in
+            let run = runs[index]
+            let (noisy, corruptedTest) = noisyData[run.replicate]
+            var trainer = try Trainer(
+                configuration: configuration.training(width: run.width, replicate: run.replicate), data: noisy,
+                directory: directory.appendingPathComponent(run.path))
+            trainer.logTrainingEvery = logTrainingEvery
+            trainer.probes = probes
+            trainer.extraEvaluationSplits = [("train", noisy.train)] + (corruptedTest.map { [("test-corrupted", $0)] } ?? [])
+            let steps = trainer.configuration.steps
+            let total = steps.iterations(perEpoch: trainer.configuration.iterationsPerEpoch(trainCount: noisy.train.count))
+            // An interrupted run resumes from its latest tenth.
+            trainer.resumeCheckpointEvery = max(1, total / 10)
+            return TrainingStage(
+                name: run.name, detail: "\(total) iterations (\(steps)) on \(noisy.train.count) images, \(configuration.condition)",
+                trainer: trainer)
         }
-        return summaries.withLock { finished in runs.indices.map { finished[$0]! } }
     }
 }

@@ -104,12 +104,25 @@ public struct GroupComparison: Sendable, Equatable {
     ) -> String {
         let measured = items.filter { $0.group.count > 0 && $0.group.mean.isFinite }
         guard !measured.isEmpty, reference.count > 0, reference.mean.isFinite else { return "nothing measured yet" }
-        let comparisons = measured.map { (label: $0.label, comparison: GroupComparison($0.group, against: reference)) }
+        return describe(
+            comparisons: measured.map { (label: $0.label, comparison: GroupComparison($0.group, against: reference)) }, higher: higher,
+            lower: lower, same: same, itemName: itemName, unit: unit, digits: digits)
+    }
+
+    /// `describe` for comparisons already made, each against its own reference: paired differences against 0
+    /// (a one-sample test), for example. Comparisons with nothing measured are left out.
+    public static func describe(
+        comparisons: [(label: String, comparison: GroupComparison)], higher: String, lower: String, same: String,
+        itemName: String, unit: String, digits: Int = 2
+    ) -> String {
+        let comparisons = comparisons.filter { $0.comparison.group.count > 0 && $0.comparison.group.mean.isFinite }
+        guard !comparisons.isEmpty else { return "nothing measured yet" }
         if comparisons.contains(where: { $0.comparison.verdict == .tooFewReplicates }) {
             let differences = comparisons.map(\.comparison.difference)
             let above = differences.filter { $0 > 0 }.count, below = differences.filter { $0 < 0 }.count
             let equal = differences.count - above - below
-            let n = Set(measured.map(\.group.count) + [reference.count]).sorted().map(String.init).joined(separator: " or ")
+            let counts = comparisons.flatMap { [$0.comparison.group.count] + ($0.comparison.reference.map { [$0.count] } ?? []) }
+            let n = Set(counts).sorted().map(String.init).joined(separator: " or ")
             let total = differences.count
             if above == 0 && below == 0 {
                 return "too few replicates to tell (n = \(n)); as measured, equal at \(total == 1 ? "the one" : "all \(total)") \(total == 1 ? String(itemName.dropLast()) : itemName)"
