@@ -20,8 +20,8 @@ struct CriticalPeriodCommand: ParsableCommand {
 
             The paper's optimizer by default: SGD momentum 0.9, learning rate 0.075 x 0.97^epoch counted from the start \
             of training, weight decay 5e-4, batch 128; --restart-schedule starts the schedule again when the deficit \
-            ends (later replications found this closes much of the gap). CPU scale: lenet-5 on 10,000 Fashion-MNIST \
-            images, lengths 0,2,4,8,16,24, windows of 8 epochs at 0,4,8,16, 20 epochs after, 2 replicates; \
+            ends (later replications found this closes much of the gap). CPU scale: lenet-5 on 5,000 Fashion-MNIST \
+            images, lengths 0,10,20,40, windows of 10 epochs at 0,10,20,30, 30 epochs after, 3 replicates; \
             `--dataset cifar10 --model resnet-20 --train-size 50000` is closer to the paper where CIFAR-10 is present.
 
             Runs are independent: --jobs N trains N at once (default: one per core), each on single-threaded BLAS, so \
@@ -42,7 +42,7 @@ struct CriticalPeriodCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Normal epochs after each deficit ends.") var epochsAfter = CriticalPeriodConfiguration.defaultEpochsAfter
     @Flag(help: "Restart the learning-rate schedule when the deficit ends (default: continue it, as the paper).") var restartSchedule = false
     @Option(help: "Evaluate on the test set this often (iterations or epochs).") var evalEvery = "1ep"
-    @Option(parsing: .unconditional, help: "Independent replicates (seeds --seed, --seed+1, ...).") var replicates = 2
+    @Option(parsing: .unconditional, help: "Independent replicates (seeds --seed, --seed+1, ...).") var replicates = 3
     @Option(parsing: .unconditional, help: "Runs trained at once (default: one per core).") var jobs: Int?
     @Option(parsing: .unconditional, help: "Seed of the first replicate.") var seed: UInt64 = 0
     @Option(help: "Directory for runs.") var out = "runs"

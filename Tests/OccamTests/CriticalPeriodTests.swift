@@ -98,6 +98,7 @@ import Testing
         training.evaluateEvery = TrainingDuration(epochs: 1)
         var configuration = CriticalPeriodConfiguration(training: training, deficitLengths: [0, 1, 2], windowOnsets: [1, 2], windowLength: 1, epochsAfter: 2)
         configuration.blurFactor = 2
+        configuration.replicates = 2
         return configuration
     }
 

@@ -348,6 +348,13 @@ struct BadOptionTests {
         (["bench", "curvature", "--tolerance", "2"], "--tolerance"),
         (["train", "--fisher-every", "often"], "--fisher-every"),
         (["lottery", "--fisher-every", "100it", "--fisher-samples", "1"], "--fisher-samples"),
+        (["critical-period", "--lengths", "4,8"], "--lengths must include 0"),
+        (["critical-period", "--lengths", "0,-2"], "--lengths"),
+        (["critical-period", "--window-onsets", "soon"], "--window-onsets"),
+        (["critical-period", "--blur-factor", "0"], "--blur-factor"),
+        (["critical-period", "--epochs-after", "0"], "--epochs-after"),
+        (["critical-period", "--deficit", "noise"], "--deficit"),
+        (["critical-period", "--window-length", "0"], "--window-length"),
     ]
 
     @Test func everyCommandRefusesBadValuesWithAMessageAndNoCrash() throws {

@@ -28,7 +28,7 @@ public struct CriticalPeriodConfiguration: ExperimentConfiguration, Hashable {
     public var epochsAfter: Int
     /// Restart the learning-rate schedule when the deficit ends (instead of continuing it).
     public var restartSchedule = false
-    public var replicates = 2
+    public var replicates = 3
 
     public init(
         training: TrainingConfiguration = Self.defaultTraining, deficitLengths: [Int] = Self.defaultDeficitLengths,
@@ -39,13 +39,13 @@ public struct CriticalPeriodConfiguration: ExperimentConfiguration, Hashable {
             (training, deficitLengths, windowOnsets, windowLength, epochsAfter)
     }
 
-    /// The paper's optimizer at CPU scale: a convolutional network from the zoo on 10,000 Fashion-MNIST
+    /// The paper's optimizer at CPU scale: a convolutional network from the zoo on 5,000 Fashion-MNIST
     /// images, SGD with momentum 0.9, learning rate 0.075 x 0.97^epoch, weight decay 5e-4, batch 128, no
     /// validation split, evaluated on the test set every epoch.
     public static var defaultTraining: TrainingConfiguration {
         var c = TrainingConfiguration()
         c.model = "lenet-5"
-        c.trainSize = 10_000
+        c.trainSize = 5_000
         c.validationCount = 0
         c.batchSize = 128
         c.optimizer = OptimizerConfiguration(kind: .sgd, learningRate: 0.075, momentum: 0.9, weightDecay: 5e-4)
@@ -54,10 +54,10 @@ public struct CriticalPeriodConfiguration: ExperimentConfiguration, Hashable {
         return c
     }
 
-    public static let defaultDeficitLengths = [0, 2, 4, 8, 16, 24]
-    public static let defaultWindowOnsets = [0, 4, 8, 16]
-    public static let defaultWindowLength = 8
-    public static let defaultEpochsAfter = 20
+    public static let defaultDeficitLengths = [0, 10, 20, 40]
+    public static let defaultWindowOnsets = [0, 10, 20, 30]
+    public static let defaultWindowLength = 10
+    public static let defaultEpochsAfter = 30
 
     public var label: String { "\(training.model)-\(training.dataset.rawValue)-\(deficit.rawValue)" }
 
