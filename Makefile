@@ -4,7 +4,7 @@
 SWIFT ?= swift
 OCCAM := .build/release/occam
 
-.PHONY: demo train curvature connectivity min-norm kernel kernel-full randomize randomize-table memorize double-descent double-descent-samples double-descent-networks test bench system-packages build clean
+.PHONY: demo train curvature connectivity min-norm kernel kernel-full randomize randomize-table memorize double-descent double-descent-samples double-descent-networks critical-period test bench system-packages build clean
 
 system-packages:
 	@scripts/install-system-packages.sh
@@ -68,6 +68,11 @@ double-descent-samples: build
 # 3 replicates, two runs at a time.
 double-descent-networks: build
 	$(OCCAM) double-descent networks --out runs
+
+# Critical learning periods (Achille et al. 2019) at CPU scale: lenet-5 on 5,000 Fashion-MNIST images, blur deficits of
+# 0-40 epochs and 10-epoch windows, 3 replicates, the Fisher trace every epoch.
+critical-period: build
+	$(OCCAM) critical-period --out runs
 
 test: system-packages
 	@scripts/install-python-packages.sh
