@@ -166,6 +166,9 @@ enum EvidenceText {
         if let bound = summary.unmeasuredBound {
             parts.append("The \(summary.unmeasuredDirections) unmeasured directions, each at most as curved as the smallest measured one, could lower the Occam factor by at most \(significant(bound)) nats more (the reported evidence is an upper bound by that much).")
         }
+        if summary.unmeasuredDirections > 0, e.effectiveDimensionality > 0.9 * Double(e.eigenvalueCount) {
+            parts.append("γ is close to the \(e.eigenvalueCount) measured eigenvalues, its most: the unmeasured directions would add to it, so \(summary.priorPrecisionSource == "given" ? "γ" : "MacKay's δ") is an underestimate here; measure more eigenvalues (--top) to see where γ settles.")
+        }
         if summary.priorPrecisionSource == "given", let best = summary.evidenceAtMacKayPrecision {
             parts.append("At MacKay's δ = \(significant(best.priorPrecision)) the evidence would be \(significant(best.logEvidence)) nats (\(significant(best.logEvidence - e.logEvidence)) more).")
         }
