@@ -67,14 +67,39 @@ public struct DoubleDescentNetworksStudy<Scalar: TensorScalar> {
                 let stage = TrainingStage(
                     name: run.name, detail: "\(total) iterations (\(steps)) on \(noisy.train.count) images, \(configuration.condition)",
                     trainer: trainer)
-                let summary = try stage.run { event in
+                let result = try stage.run { event in
                     var event = event
                     if parallel, case .training(let progress) = event { event = .concurrentTraining(name: run.name, progress: progress) }
                     try eventLock.withLock { try send(event) }
-                }.summary
-                summaries.withLock { $0[index] = summary }
+                }
+                if let curvature = configuration.curvature {
+                    try measure(curvature, run: run, result.final, train: noisy.train) { event in try eventLock.withLock { try send(event) } }
+                }
+                summaries.withLock { $0[index] = result.summary }
             }
         }
         return summaries.withLock { finished in runs.indices.map { finished[$0]! } }
+    }
+
+    /// The run's curvature.json (`SweepCurvature`) unless it exists: a stage of its own in the progress output.
+    private func measure(
+        _ curvature: SweepCurvature, run: NetworkWidthRun, _ final: TrainingCheckpoint<Scalar>, train: LabeledImages<Scalar>,
+        events: (StudyEvent) throws -> Void
+    ) throws {
+        let url = directory.appendingPathComponent(run.path).appendingPathComponent(SweepCurvature.fileName)
+        let name = "\(run.name) · curvature"
+        if FileManager.default.fileExists(atPath: url.path) {
+            try events(.stageFinished(name: name, result: "measured", skipped: true))
+            return
+        }
+        try events(.stageStarted(name: name, detail: "top \(curvature.options.top) eigenvalues of the \(curvature.options.operatorKind.rawValue), trace, evidence"))
+        let measurement = try curvature.measure(
+            configuration.training(width: run.width, replicate: run.replicate), parameters: final.parameters, buffers: final.buffers, train: train)
+        try ResultFiles.writeJSON(measurement, to: url)
+        try events(.stageFinished(
+            name: name,
+            result: String(format: "N_eff %.4g, largest eigenvalue %.4g, log evidence %.6g", measurement.effectiveDimensionality,
+                           measurement.topEigenvalue ?? .nan, measurement.evidence?.logEvidence ?? .nan),
+            skipped: false))
     }
 }
