@@ -80,7 +80,7 @@ struct SweepCurvatureTests {
         #expect(!json.contains("curvature"))
         #expect(try RunStore.directoryName(for: plain, precision: "float32") != RunStore.directoryName(for: configuration(curvature: true), precision: "float32"))
         var tooMany = configuration(curvature: true)
-        tooMany.curvature!.samples = 10_000
+        tooMany.curvature!.samples = 70_000
         #expect { try tooMany.validate() } throws: { "\($0)".contains("--curvature-samples") }
     }
 
