@@ -130,7 +130,7 @@ enum EvidenceText {
     static func point(_ m: NetworkCurvature) -> String {
         "Mean loss \(significant(m.loss)) over N = \(m.samples) samples, so log p(D | θ*) = \(significant(m.logLikelihood)) nats; accuracy \(String(format: "%.2f", 100 * m.accuracy))%. "
             + "Gradient norm of the mean loss \(significant(m.gradientNorm)) (of the log-likelihood, N times that: \(significant(Double(m.samples) * m.gradientNorm))). "
-            + "The Laplace approximation expands around a maximum of the log joint; a network trained without weight decay on other images than these is not exactly at one, so read the evidence as that of the Gaussian fitted at θ*. ‖θ*‖² = \(significant(m.squaredNorm))."
+            + "The Laplace approximation expands around a maximum of the log joint; a network trained without weight decay, or on other images than these, is not exactly at one, so read the evidence as that of the Gaussian fitted at θ*. ‖θ*‖² = \(significant(m.squaredNorm))."
     }
 
     static func curvature(_ m: NetworkCurvature, unmeasured: Int) -> String {
@@ -164,7 +164,7 @@ enum EvidenceText {
         parts.append("The largest part in size is the \(largest.0) (\(String(format: "%.0f", 100 * largest.1 / max(abs(e.logLikelihood) + abs(e.occamFactor) + abs(e.priorTerm), 1e-300)))% of the three parts' absolute sum).")
         parts.append("MacKay's γ = Σ Nλᵢ/(Nλᵢ + δ) = N_eff(NH, δ) = \(significant(e.effectiveDimensionality)): the number of directions the data determine beyond the prior.")
         if let bound = summary.unmeasuredBound {
-            parts.append("The \(summary.unmeasuredDirections) unmeasured directions, each at most as curved as the smallest measured one, could lower the Occam factor by at most \(significant(bound)) nats more (the reported evidence is an upper bound by that much).")
+            parts.append("The \(summary.unmeasuredDirections) unmeasured directions, each at most as curved as the smallest measured one, could lower the Occam factor by at most \(significant(bound)) nats more: the evidence reported is an upper bound, too high by at most that much.")
         }
         if summary.unmeasuredDirections > 0, e.effectiveDimensionality > 0.9 * Double(e.eigenvalueCount) {
             parts.append("γ is close to the \(e.eigenvalueCount) measured eigenvalues, its most: the unmeasured directions would add to it, so \(summary.priorPrecisionSource == "given" ? "γ" : "MacKay's δ") is an underestimate here; measure more eigenvalues (--top) to see where γ settles.")

@@ -134,7 +134,7 @@ public struct NetworkCurvature: Codable, Sendable {
             let matrix = denseMatrix(of: counted("dense matrix", total: n))
             eigenvalues = try matrix.symmetricEigendecomposition().values.scalars.reversed()
             method = "dense"
-            (trace, traceMethod) = (eigenvalues.reduce(0, +), "exact (dense)")
+            (trace, traceMethod) = (eigenvalues.reduce(0, +), "exact, from the dense spectrum")
         } else {
             let result = try Lanczos.extremeEigenpairs(
                 of: counted("eigenvalues", total: nil), largest: min(options.top, n), tolerance: options.tolerance,
@@ -144,7 +144,7 @@ public struct NetworkCurvature: Codable, Sendable {
             if options.traceProducts > 0 {
                 let estimate = TraceEstimation.hutchPlusPlus(
                     of: counted("trace", total: options.traceProducts), products: options.traceProducts, seed: options.seed)
-                (trace, traceError, traceMethod) = (estimate.value, estimate.standardError, "hutch++ (\(estimate.products) products)")
+                (trace, traceError, traceMethod) = (estimate.value, estimate.standardError, "Hutch++, \(estimate.products) products")
             }
         }
         let parameters = risk.subspace.flatten(risk.parameters)
