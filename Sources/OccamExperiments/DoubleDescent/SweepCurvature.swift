@@ -25,6 +25,7 @@ public struct SweepCurvature: Codable, Sendable, Hashable {
     func validate(trainCount: Int) throws {
         try ExperimentError.require(
             samples >= 1 && samples <= trainCount, "--curvature-samples must be between 1 and the \(trainCount) training images")
+        try ExperimentError.require(options.top >= 1 || options.dense, "--curvature-top must be at least 1")
         try options.validate()
     }
 
