@@ -1,4 +1,5 @@
 import Foundation
+import OccamAnalysis
 import OccamData
 import OccamNN
 import OccamTensor
@@ -93,8 +94,15 @@ public struct DoubleDescentNetworksStudy<Scalar: TensorScalar> {
             return
         }
         try events(.stageStarted(name: name, detail: "top \(curvature.options.top) eigenvalues of the \(curvature.options.operatorKind.rawValue), trace, evidence"))
-        let measurement = try curvature.measure(
-            configuration.training(width: run.width, replicate: run.replicate), parameters: final.parameters, buffers: final.buffers, train: train)
+        let measurement = try withoutActuallyEscaping(events) { events in
+            nonisolated(unsafe) let send = events
+            let dimension = try ParameterSubspace(of: final.parameters, selection: curvature.parameters).dimension
+            return try curvature.measure(
+                configuration.training(width: run.width, replicate: run.replicate), parameters: final.parameters, buffers: final.buffers,
+                train: train) { progress in
+                if let event = progress.studyEvent(options: curvature.options, dimension: dimension) { try? send(event) }
+            }
+        }
         try ResultFiles.writeJSON(measurement, to: url)
         try events(.stageFinished(
             name: name,

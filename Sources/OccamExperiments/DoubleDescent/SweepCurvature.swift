@@ -31,14 +31,15 @@ public struct SweepCurvature: Codable, Sendable, Hashable {
 
     /// Measures the final network of a run (`parameters`, `buffers` of `training`'s model) on `train`'s first images.
     func measure<Scalar: TensorScalar>(
-        _ training: TrainingConfiguration, parameters: ParameterSet<Scalar>, buffers: ParameterSet<Scalar>, train: LabeledImages<Scalar>
+        _ training: TrainingConfiguration, parameters: ParameterSet<Scalar>, buffers: ParameterSet<Scalar>, train: LabeledImages<Scalar>,
+        progress: @escaping (CurvatureProgress) -> Void = { _ in }
     ) throws -> NetworkCurvature {
         let images = train.subset(Array(0..<min(samples, train.count)))
         let model: Model<Scalar> = try training.buildModel(inputShape: images.imageShape, classes: images.classCount)
         let risk = EmpiricalRisk(
             model: model, parameters: parameters, buffers: buffers, inputs: images.images, labels: images.labels, loss: training.loss,
             subspace: try ParameterSubspace(of: parameters, selection: self.parameters), batchSize: 1000)
-        return try NetworkCurvature.measure(risk, options: options)
+        return try NetworkCurvature.measure(risk, options: options, progress: progress)
     }
 }
 

@@ -172,3 +172,13 @@ public struct NetworkCurvature: Codable, Sendable {
         }
     }
 }
+
+extension CurvatureProgress {
+    /// This product as a study's progress event: "curvature: eigenvalues" and the fraction done, for Lanczos
+    /// against its step limit (an upper bound: it usually stops sooner); nil for a skipped stage.
+    func studyEvent(options: CurvatureSummaryOptions, dimension: Int) -> StudyEvent? {
+        guard case .products(let stage, let done, let total, _, _) = self else { return nil }
+        let limit = total ?? min(dimension, options.maxIterations ?? max(300, 4 * options.top))
+        return .progress(phase: "curvature: \(stage)", fraction: min(1, Double(done) / Double(max(limit, 1))))
+    }
+}

@@ -119,14 +119,22 @@ public struct FlatnessStudy<Scalar: TensorScalar> {
                 model: model, parameters: parameters, buffers: final.buffers, inputs: images.images, labels: images.labels,
                 loss: training.loss, subspace: try ParameterSubspace(of: parameters, selection: configuration.parameters), batchSize: 1000)
         }
-        let measurements = Double(configuration.alphas.count + 1)
-        try emit(.progress(phase: "curvature", fraction: 0))
-        let curvature = try NetworkCurvature.measure(try risk(final.parameters, curvatureImages), options: configuration.curvature)
+        let options = configuration.curvature
+        func measure(_ risk: EmpiricalRisk<Scalar>, _ label: String) throws -> NetworkCurvature {
+            try withoutActuallyEscaping(emit) { emit in
+                nonisolated(unsafe) let send = emit
+                return try NetworkCurvature.measure(risk, options: options) { progress in
+                    if case .progress(let phase, let fraction)? = progress.studyEvent(options: options, dimension: risk.subspace.dimension) {
+                        try? send(.progress(phase: "\(label) \(phase)", fraction: fraction))
+                    }
+                }
+            }
+        }
+        let curvature = try measure(try risk(final.parameters, curvatureImages), "original network,")
         let trainPoint = try risk(final.parameters, data.train).valueAndGradient()
         let test = evaluate(model, final.parameters, final.buffers, data.test, loss: training.loss)
         var rescaled: [RescaledNetwork] = []
-        for (i, alpha) in configuration.alphas.enumerated() {
-            try emit(.progress(phase: "curvature rescaled by α = \(alpha)", fraction: Double(i + 1) / measurements))
+        for alpha in configuration.alphas {
             let layers = FlatnessConfiguration.rescaledLayers
             let parameters = ReLURescaling.rescaled(final.parameters, first: layers.first, second: layers.second, alpha: alpha)
             let after = evaluate(model, parameters, final.buffers, data.test, loss: training.loss)
@@ -135,7 +143,7 @@ public struct FlatnessStudy<Scalar: TensorScalar> {
             rescaled.append(RescaledNetwork(
                 alpha: alpha, largestLogitDifference: difference, logitScale: scale, changedPredictions: changed,
                 testAccuracy: after.accuracy,
-                curvature: try NetworkCurvature.measure(try risk(parameters, curvatureImages), options: configuration.curvature)))
+                curvature: try measure(try risk(parameters, curvatureImages), "rescaled by α = \(String(format: "%g", alpha)),")))
         }
         let network = FlatnessNetwork(
             run: run, learningRate: training.optimizer.learningRate, iterations: summary.iterations, trainLoss: trainPoint.loss,
