@@ -259,6 +259,7 @@ public struct FlatnessReport {
         case (.higher, .higher): text += " As Keskar et al. report, the large batch reached a sharper point that generalizes worse."
         case (.tooFewReplicates, _), (_, .tooFewReplicates): text += " Whether the large batch is sharper and generalizes worse needs more replicates to tell."
         case (.higher, _): text += " The large batch's point is sharper, but its test error is not higher beyond the noise."
+        case (.lower, _): text += " The large batch's point is flatter (a smaller largest eigenvalue) beyond the noise, the opposite of Keskar et al.'s finding."
         case (_, .higher): text += " The large batch generalizes worse, but its point is not sharper beyond the noise."
         default: text += " Neither a sharper point nor a higher test error at the large batch shows beyond the noise."
         }
