@@ -50,9 +50,13 @@ struct TrainingStage<Scalar: TensorScalar> {
 /// up to `jobs` at once, and returns their summaries by index. Every stage uses single-threaded BLAS whatever
 /// `jobs` is, so results do not depend on it (OpenBLAS's threaded products round differently); the previous
 /// BLAS setting is restored afterwards. Events arrive one at a time; with `jobs` above 1 training steps come
-/// as `.concurrentTraining` events naming their stage.
+/// as `.concurrentTraining` events naming their stage. `afterStage` runs on the stage's thread with its index,
+/// its final state and the event sender, after the stage (trained now or read back): a measurement of the
+/// final network.
 func trainConcurrently<Scalar: TensorScalar>(
-    order: [Int], jobs: Int, events: (StudyEvent) throws -> Void, stage: (Int) throws -> TrainingStage<Scalar>
+    order: [Int], jobs: Int, events: (StudyEvent) throws -> Void,
+    afterStage: (Int, TrainingCheckpoint<Scalar>, (StudyEvent) throws -> Void) throws -> Void = { _, _, _ in },
+    stage: (Int) throws -> TrainingStage<Scalar>
 ) throws -> [TrainingSummary] {
     let summaries = Mutex<[Int: TrainingSummary]>([:])
     let eventLock = NSLock()
@@ -65,12 +69,13 @@ func trainConcurrently<Scalar: TensorScalar>(
         try runConcurrently(count: order.count, threads: jobs) { position in
             let index = order[position]
             let stage = try stage(index)
-            let summary = try stage.run { event in
+            let result = try stage.run { event in
                 var event = event
                 if parallel, case .training(let progress) = event { event = .concurrentTraining(name: stage.name, progress: progress) }
                 try eventLock.withLock { try send(event) }
-            }.summary
-            summaries.withLock { $0[index] = summary }
+            }
+            try afterStage(index, result.final) { event in try eventLock.withLock { try send(event) } }
+            summaries.withLock { $0[index] = result.summary }
         }
     }
     return summaries.withLock { finished in order.indices.map { finished[$0]! } }

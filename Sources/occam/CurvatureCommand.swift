@@ -134,19 +134,7 @@ struct CurvatureCommand: ParsableCommand {
 
     /// The model, weights, buffers, mask and data settings of the checkpoint, in `Scalar`.
     private func load<Scalar: TensorScalar>(_: Scalar.Type, file: SafeTensorsFile, url: URL) throws -> LoadedCheckpoint<Scalar> {
-        if file.metadata["occam.config"] != nil {
-            let saved: LoadedCheckpoint<Scalar> = file.metadata["occam.precision"] == "float64"
-                ? try LoadedCheckpoint(TrainingCheckpoint<Double>.read(from: url)) : try LoadedCheckpoint(TrainingCheckpoint<Float>.read(from: url))
-            if let model, model != saved.training.model {
-                throw ValidationError("--model \(model) does not match the checkpoint's model \(saved.training.model).")
-            }
-            return saved
-        }
-        let training = try stateDictConfiguration(for: url, model: model, widths: widths, width: width, dataset: dataset)
-        // Read in the file's own dtype, then convert to the measurement's precision.
-        return file.entries.contains { $0.tensor.dtype == .float64 }
-            ? try LoadedCheckpoint(TrainingCheckpoint<Double>.readStateDict(from: url, configuration: training))
-            : try LoadedCheckpoint(TrainingCheckpoint<Float>.readStateDict(from: url, configuration: training))
+        try loadCheckpoint(Scalar.self, file: file, url: url, model: model, widths: widths, width: width, dataset: dataset)
     }
 
     private func measure<Scalar: TensorScalar>(_: Scalar.Type, file: SafeTensorsFile, url: URL) throws {
@@ -164,13 +152,7 @@ struct CurvatureCommand: ParsableCommand {
         try configuration.validate()
 
         let directory = dataDir.map { URL(fileURLWithPath: $0) }
-        let all: LabeledImages<Scalar> = try loadDataSet(training.dataset, split: split, directory: directory)
-        var images = all.subset(Array(0..<samples))
-        if training.normalize {
-            // The statistics the run trained with: fitted on its training split, as `occam train` prepared it.
-            let prepared = try PreparedData<Scalar>(training.data, seed: training.dataSplitSeed, directory: directory)
-            if let normalization = prepared.normalization { images = normalization.applied(to: images) }
-        }
+        let images: LabeledImages<Scalar> = try measurementImages(training, split: split, samples: samples, dataDirectory: directory)
         let model: Model<Scalar> = try training.buildModel(inputShape: images.imageShape, classes: images.classCount)
         let subspace = try ParameterSubspace(
             of: saved.parameters, selection: configuration.parameters, mask: configuration.usesMask ? saved.mask : nil)

@@ -30,6 +30,8 @@ struct ReportCommand: ParsableCommand {
         case DoubleDescentNetworksConfiguration.experimentName: try DoubleDescentNetworksReport(directory: directory).build()
         case CurvatureConfiguration.experimentName: try CurvatureReport(directory: directory).build()
         case CriticalPeriodConfiguration.experimentName: try CriticalPeriodReport(directory: directory).build()
+        case EvidenceConfiguration.experimentName: try EvidenceReport(directory: directory).build()
+        case FlatnessConfiguration.experimentName: try FlatnessReport(directory: directory).build()
         case let other: throw ValidationError("\(directory.path) holds a run of \"\(other)\", which has no report.")
         }
         print("Report: \(directory.appendingPathComponent("index.html").path)")

@@ -63,6 +63,24 @@ struct CommandLineTests {
         }
     }
 
+    @Test func curvatureStudiesRefuseImpossibleOptionsBeforeMakingARunDirectory() throws {
+        let directory = try makeTemporaryDirectory("refusals")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cases: [([String], String)] = [
+            (["evidence", "--checkpoint", "missing.safetensors", "--top", "0"], "--top"),
+            (["evidence", "--checkpoint", "missing.safetensors", "--prior-precision", "0"], "--prior-precision"),
+            (["flatness", "--alphas", "1"], "--alphas"),
+            (["flatness", "--batch-sizes", "64"], "--batch-sizes"),
+            (["double-descent", "networks", "--curvature", "--curvature-samples", "0"], "--curvature-samples"),
+        ]
+        for (arguments, option) in cases {
+            let result = try occam(arguments + ["--out", "runs"], in: directory)
+            #expect(result.status != 0)
+            #expect(result.errors.contains(option), "\(arguments): \(result.errors)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("runs").path))
+    }
+
     @Test func benchJSONHasNumbersAndBenchTakesStepsAsEverywhere() throws {
         let result = try occam(["bench", "train", "--steps", "10it", "--batch-size", "4", "--json"])
         #expect(result.status == 0, "\(result.errors)")

@@ -20,6 +20,8 @@ public struct DoubleDescentNetworksConfiguration: ExperimentConfiguration, Hasha
     /// p of `corrupt-incorrect:p` on the training labels.
     public var labelNoise = 0.2
     public var replicates = 3
+    /// The curvature measured on every final network (`--curvature`); nil: none (and absent from the hash).
+    public var curvature: SweepCurvature?
 
     public init(training: TrainingConfiguration = Self.defaultTraining, widths: [Int] = Self.defaultWidths) {
         (self.training, self.widths) = (training, widths)
@@ -79,6 +81,7 @@ public struct DoubleDescentNetworksConfiguration: ExperimentConfiguration, Hasha
         try ExperimentError.require((0..<1).contains(labelNoise), "--label-noise must be at least 0 and below 1")
         try ExperimentError.require(replicates >= 1, "--replicates must be at least 1")
         try ExperimentError.require(training.evaluationsPerDecade.map { $0 >= 1 } ?? true, "--evaluations-per-decade must be at least 1")
+        try curvature?.validate(trainCount: training.trainSize ?? (training.dataset.count(.train) - training.validationCount))
         // Every run's own training configuration (the widest decides the memory).
         if let widest = widths.max() { try training(width: widest, replicate: 0).validate() }
     }

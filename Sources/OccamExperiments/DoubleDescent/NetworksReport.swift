@@ -193,7 +193,12 @@ public struct DoubleDescentNetworksReport {
                 }
             ).write(to: file("epoch-wise-\(split).svg"))
         }
-        try report(configuration, summaries: summaries, threshold: threshold, bounds: bounds, table: table, records: records).write(in: directory)
+        var document = try report(configuration, summaries: summaries, threshold: threshold, bounds: bounds, table: table, records: records)
+        if configuration.curvature != nil,
+           let section = try SweepCurvatureReport(directory: directory).build(configuration, records: records, summaries: summaries) {
+            document.sections.insert(section, at: 1)
+        }
+        try document.write(in: directory)
         return summaries
     }
 
