@@ -4,7 +4,7 @@
 SWIFT ?= swift
 OCCAM := .build/release/occam
 
-.PHONY: demo train curvature connectivity min-norm kernel kernel-full randomize randomize-table memorize double-descent double-descent-samples double-descent-networks test bench system-packages build clean
+.PHONY: demo train curvature saddles connectivity min-norm kernel kernel-full randomize randomize-table memorize double-descent double-descent-samples double-descent-networks test bench system-packages build clean
 
 system-packages:
 	@scripts/install-system-packages.sh
@@ -22,6 +22,11 @@ demo: build
 # eigenvalues, trace, spectral density; about 2 minutes on 2 cores, training included.
 curvature: train
 	$(OCCAM) curvature --checkpoint "$$(ls -t runs/lenet-300-100-fashion-mnist-*/final.safetensors | head -1)" --samples 5000 --top 10 --bottom 5 --trace --density --out runs
+
+# Saddle points (Dauphin et al. 2014): critical points of a 630-parameter tanh MLP with exact Hessian spectra
+# (index against error), and SGD, damped Newton and saddle-free Newton from the same start.
+saddles: build
+	$(OCCAM) saddles --compare-optimizers --out runs
 
 # Linear mode connectivity of LeNet-300-100 at initialization, with differently initialized copies as the control.
 connectivity: build

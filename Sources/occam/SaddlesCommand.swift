@@ -106,7 +106,9 @@ struct SaddlesCommand: ParsableCommand {
         }
         let summary = try RunStore.readJSON(SaddlesSummary.self, from: directory.appendingPathComponent("summary.json"))
         print("\(summary.critical) of \(summary.points) searches reached a critical point (|g| <= \(configuration.gradientTolerance)); \(summary.gradientFlat) gradient-flat, \(summary.notConverged) not converged")
-        if let rho = summary.indexLossCorrelation { print("Spearman correlation of index with training loss over critical points: \(String(format: "%.2f", rho))") }
+        if let rho = summary.indexLossCorrelation {
+            print("Spearman correlation of index with training loss over the critical points: \(String(format: "%.2f", rho)) (\(summary.distinctCriticalLosses) distinct loss values)")
+        }
         for end in summary.optimizerEnds {
             print("\(end.optimizer.displayName), start \(end.start): loss \(String(format: "%.4g", end.loss)) after \(end.iterations) iterations, \(String(format: "%.1f", end.seconds)) s")
         }

@@ -13,8 +13,12 @@ public struct SaddlesSummary: Codable, Sendable {
     public var criticalGradientNorms: ClosedRange<Double>?
     public var indexLossCorrelation: Double?
     public var indexErrorCorrelation: Double?
+    /// The same rank correlation over the points that are not critical (not Dauphin et al.'s measurement: context only).
+    public var nonCriticalIndexLossCorrelation: Double?
     /// Least-squares slope of the index (fraction) against the loss over the critical points.
     public var indexLossSlope: Double?
+    /// The distinct loss levels among the critical points (equal to 2 significant digits count once): a trend needs 3.
+    public var distinctCriticalLosses: Int
     public var parameterCount: Int
     public var explainedVariance: Double?
     /// Per optimizer and start: the last record.
@@ -65,7 +69,10 @@ public struct SaddlesReport {
             criticalGradientNorms: norms.isEmpty ? nil : norms.min()!...norms.max()!,
             indexLossCorrelation: spearman(critical.map(\.loss), critical.map(\.index.index)),
             indexErrorCorrelation: spearman(critical.map(\.trainingError), critical.map(\.index.index)),
+            nonCriticalIndexLossCorrelation: spearman(
+                points.filter { $0.kind != .critical }.map(\.loss), points.filter { $0.kind != .critical }.map(\.index.index)),
             indexLossSlope: slope(critical.map(\.loss), critical.map(\.index.index)),
+            distinctCriticalLosses: Set(critical.map { String(format: "%.2g", $0.loss) }).count,
             parameterCount: configuration.parameterCount, explainedVariance: explained ?? nil,
             optimizerEnds: paths.compactMap { path in
                 path.records.last.map { last in
@@ -80,12 +87,12 @@ public struct SaddlesReport {
 
         var table = CSVTable(header: [
             "trajectory", "sgd_step", "kind", "start_loss", "loss", "training_error_percent", "gradient_norm", "index_percent", "negative", "zero",
-            "positive", "smallest_eigenvalue", "largest_eigenvalue", "flat_gradient_share", "flat_threshold", "iterations", "seconds",
+            "positive", "negative_beyond_1e-3_percent", "smallest_eigenvalue", "largest_eigenvalue", "flat_gradient_share", "flat_threshold", "iterations", "seconds",
         ])
         for p in points {
             table.rows.append([
                 "\(p.trajectory)", "\(p.step)", p.kind.rawValue, exact(p.startLoss), exact(p.loss), exact(100 * p.trainingError), exact(p.gradientNorm),
-                exact(100 * p.index.index), "\(p.index.negative)", "\(p.index.zero)", "\(p.index.positive)", exact(p.eigenvalues.first),
+                exact(100 * p.index.index), "\(p.index.negative)", "\(p.index.zero)", "\(p.index.positive)", exact(100 * HessianIndex(eigenvalues: p.eigenvalues, threshold: 1e-3 * p.eigenvalues.map(abs).max()!).index), exact(p.eigenvalues.first),
                 exact(p.eigenvalues.last), exact(p.flatGradientShare), exact(p.flatThreshold), "\(p.iterations.count - 1)", exact(p.seconds),
             ])
         }
@@ -95,12 +102,12 @@ public struct SaddlesReport {
             try scatter(points, x: { $0.loss }, xLabel: "training loss (mean cross-entropy)", name: "index-vs-loss.svg")
             try scatter(points, x: { 100 * $0.trainingError }, xLabel: "training error (%)", name: "index-vs-error.svg")
             sections.append(.init(
-                title: "Index against training loss", text: scatterText(summary, configuration), image: "index-vs-loss.svg",
+                title: "Index against training loss", text: scatterText(summary, configuration, critical: critical), image: "index-vs-loss.svg",
                 links: [("index-vs-loss.svg", "index-vs-loss.svg"), ("points.csv", "points.csv")]))
             sections.append(.init(
                 title: "Index against training error", text: errorText(summary), image: "index-vs-error.svg",
                 links: [("index-vs-error.svg", "index-vs-error.svg")]))
-            if let text = try spectra(critical.isEmpty ? points : critical) {
+            if let text = try spectra(critical: critical, others: points.filter { $0.kind != .critical }) {
                 sections.append(.init(title: "Eigenvalue densities", text: text, image: "spectra.svg", links: [("spectra.svg", "spectra.svg")]))
             }
             sections.append(.init(
@@ -150,11 +157,16 @@ public struct SaddlesReport {
                      y: PlotAxis("index α: negative eigenvalues (%)"), series: series).write(to: file(name))
     }
 
-    /// spectra.svg: the smoothed eigenvalue densities of the lowest-, middle- and highest-loss points.
-    private func spectra(_ points: [SaddlesPoint]) throws -> String? {
-        let sorted = points.sorted { $0.loss < $1.loss }
-        guard !sorted.isEmpty else { return nil }
-        let chosen = Array(Set([0, sorted.count / 2, sorted.count - 1])).sorted().map { sorted[$0] }
+    /// spectra.svg: the smoothed eigenvalue densities of the lowest-, middle- and highest-loss critical points of
+    /// distinct loss; below three, the middle-loss point that is not critical is added (and labelled so).
+    private func spectra(critical: [SaddlesPoint], others: [SaddlesPoint]) throws -> String? {
+        var distinct: [String: SaddlesPoint] = [:]
+        for p in critical where distinct[String(format: "%.2g", p.loss)] == nil { distinct[String(format: "%.2g", p.loss)] = p }
+        let sorted = distinct.values.sorted { $0.loss < $1.loss }
+        var chosen = sorted.isEmpty ? [] : Array(Set([0, sorted.count / 2, sorted.count - 1])).sorted().map { sorted[$0] }
+        if chosen.count < 3, !others.isEmpty { chosen.append(others.sorted { $0.loss < $1.loss }[others.count / 2]) }
+        chosen.sort { $0.loss < $1.loss }
+        guard !chosen.isEmpty else { return nil }
         let all = chosen.flatMap(\.eigenvalues)
         let (low, high) = (all.min()!, all.max()!)
         let width = max((high - low) / 150, 1e-12)
@@ -163,7 +175,7 @@ public struct SaddlesReport {
         let series = chosen.enumerated().map { i, p in
             let values = SpectralDensity.exact(p.eigenvalues).smoothed(on: grid, width: width)
             return PlotSeries(
-                "loss \(significant(p.loss)), α \(String(format: "%.1f", 100 * p.index.index))%", points: zip(grid, values).map { PlotPoint(x: $0.0, y: max($0.1, floor)) },
+                "loss \(String(format: "%.3g", p.loss)), α \(String(format: "%.1f", 100 * p.index.index))%\(p.kind == .critical ? "" : " (flat)")", points: zip(grid, values).map { PlotPoint(x: $0.0, y: max($0.1, floor)) },
                 markers: false, color: SeriesColor.ramp(i, of: chosen.count))
         }
         try LinePlot(title: "Hessian eigenvalue densities at points of different loss (σ = \(String(format: "%.2g", width)))",
@@ -171,14 +183,21 @@ public struct SaddlesReport {
         let parts = chosen.map { p in
             "loss \(significant(p.loss)) (\(p.kind.rawValue), ‖∇f‖ \(significant(p.gradientNorm))): eigenvalues from \(significant(p.eigenvalues.first!)) to \(significant(p.eigenvalues.last!)), \(p.index.negative) negative, \(p.index.zero) zero"
         }
-        return "The full spectra of \(chosen.count) points, smoothed by a Gaussian: " + parts.joined(separator: "; ") + "."
+        return "The full spectra of \(chosen.count) points of different loss, smoothed by a Gaussian (\"(flat)\" marks a point that is not critical, added when the critical points have fewer than 3 loss levels): " + parts.joined(separator: "; ") + "."
     }
 
-    private func scatterText(_ s: SaddlesSummary, _ c: SaddlesConfiguration) -> String {
+    private func scatterText(_ s: SaddlesSummary, _ c: SaddlesConfiguration, critical: [SaddlesPoint]) -> String {
         var text = "\(s.points) searches: \(s.critical) reached ‖∇f‖ ≤ \(c.gradientTolerance) (critical), \(s.gradientFlat) stopped in a gradient-flat region (more than half of ‖∇f‖² along directions whose curvature the search could not resolve, |λ| ≤ √μ of its last damping: the flat_threshold column) and \(s.notConverged) stopped otherwise; only critical points count in the statistics below. Points that are not critical are drawn in other colours with their own index, which is not the index of a critical point."
+        if let rho = s.nonCriticalIndexLossCorrelation {
+            text += " Over the \(s.points - s.critical) points that are not critical, Spearman's rank correlation of their index with their loss is \(String(format: "%.2f", rho)); most of their negative eigenvalues are tiny (the negative_beyond_1e-3 column counts only those below -10⁻³ max|λ|)."
+        }
+        if !critical.isEmpty {
+            text += " The critical points (loss, index): " + critical.sorted { $0.loss < $1.loss }
+                .map { "(\(significant($0.loss)), \(String(format: "%.1f", 100 * $0.index.index))%)" }.joined(separator: ", ") + "."
+        }
         if let range = s.criticalGradientNorms { text += " The critical points' gradient norms lie between \(significant(range.lowerBound)) and \(significant(range.upperBound))." }
-        guard s.critical >= 3, let rho = s.indexLossCorrelation else {
-            return text + " Too few critical points with distinct values (\(s.critical)) to tell a trend."
+        guard s.critical >= 3, s.distinctCriticalLosses >= 3, let rho = s.indexLossCorrelation else {
+            return text + " The critical points sit at \(s.distinctCriticalLosses) distinct loss level\(s.distinctCriticalLosses == 1 ? "" : "s") (to 2 significant digits): too few to tell a trend\(s.indexLossCorrelation.map { " (Spearman's ρ over the \(s.critical) points is \(String(format: "%.2f", $0)), but it only compares those groups)" } ?? "")."
         }
         text += " Spearman's rank correlation of the index with the training loss over the critical points is \(String(format: "%.2f", rho)) (n = \(s.critical))"
         if let slope = s.indexLossSlope { text += "; the least-squares slope is \(String(format: "%.3g", 100 * slope)) percentage points of index per unit of loss" }
@@ -194,16 +213,18 @@ public struct SaddlesReport {
     }
 
     private func errorText(_ s: SaddlesSummary) -> String {
-        guard s.critical >= 3, let rho = s.indexErrorCorrelation else { return "The same points against the fraction of samples misclassified." }
+        guard s.critical >= 3, s.distinctCriticalLosses >= 3, let rho = s.indexErrorCorrelation else { return "The same points against the fraction of samples misclassified." }
         return "The same points against the fraction of samples misclassified. Spearman's rank correlation of the index with the training error over the critical points: \(String(format: "%.2f", rho))."
     }
 
     private func comparisonPlots(_ paths: [OptimizerPath]) throws {
         let colors: [ComparedOptimizer: String] = [.sgd: SeriesColor.control, .newton: SeriesColor.randomReinitialization, .saddleFreeNewton: SeriesColor.ticket]
+        let starts = Set(paths.map(\.start)).count
         func series(_ value: (OptimizerPathRecord) -> Double?, x: (OptimizerPathRecord) -> Double) -> [PlotSeries] {
             paths.map { path in
                 let points = path.records.compactMap { r in value(r).map { PlotPoint(x: x(r), y: $0) } }
-                return PlotSeries("\(path.optimizer.displayName), start \(path.start)", points: points, dashed: path.start % 2 == 1,
+                let name = starts > 1 ? "\(path.optimizer.displayName), start \(path.start)" : path.optimizer.displayName
+                return PlotSeries(name, points: points, dashed: path.start % 2 == 1,
                                   markers: path.optimizer != .sgd, color: colors[path.optimizer])
             }
         }
