@@ -122,7 +122,7 @@ public struct SaddlesReport {
                         ("compare-smallest-eigenvalue.svg", "compare-smallest-eigenvalue.svg")]))
             sections.append(.init(title: "Training loss against time", text: "The same paths against optimizer seconds (measurements along the paths not counted).", image: "compare-loss-time.svg"))
             sections.append(.init(
-                title: "Most negative eigenvalue along each path", text: "The smallest Hessian eigenvalue at the points each optimizer visits: exact (dense) for the Newton methods, Lanczos (up to 80 steps, an upper bound) for SGD. Below zero the point is not a minimum; a path that stays near zero from below while its loss stalls is crossing a saddle region.",
+                title: "Most negative eigenvalue along each path", text: "The smallest Hessian eigenvalue at the points each optimizer visits: exact (dense) for \(configuration.krylovDimension == nil ? "the Newton methods" : "damped Newton, the smallest Ritz value of its Krylov subspace (an upper bound) for saddle-free Newton"), Lanczos (up to 80 steps, an upper bound) for SGD and at each Newton path's last point. Below zero the point is not a minimum; a path that stays near zero from below while its loss stalls is crossing a saddle region.",
                 image: "compare-smallest-eigenvalue.svg"))
         }
         let inputs = configuration.components > 0
