@@ -4,7 +4,7 @@
 SWIFT ?= swift
 OCCAM := .build/release/occam
 
-.PHONY: demo train curvature evidence flatness connectivity min-norm kernel kernel-full randomize randomize-table memorize double-descent double-descent-samples double-descent-networks critical-period test bench system-packages build clean
+.PHONY: demo train curvature evidence flatness saddles connectivity min-norm kernel kernel-full randomize randomize-table memorize double-descent double-descent-samples double-descent-networks critical-period test bench system-packages build clean
 
 system-packages:
 	@scripts/install-system-packages.sh
@@ -32,6 +32,11 @@ evidence: train
 # (alpha 0.1 and 10) of every network; about a minute and a half on 2 cores.
 flatness: build
 	$(OCCAM) flatness --out runs
+
+# Saddle points (Dauphin et al. 2014): critical points of a 630-parameter tanh MLP with exact Hessian spectra
+# (index against error), and SGD, damped Newton and saddle-free Newton from the same start.
+saddles: build
+	$(OCCAM) saddles --compare-optimizers --out runs
 
 # Linear mode connectivity of LeNet-300-100 at initialization, with differently initialized copies as the control.
 connectivity: build

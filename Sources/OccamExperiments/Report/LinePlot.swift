@@ -103,6 +103,8 @@ public struct PlotSeries: Sendable {
     /// A fixed colour (`SeriesColor`), so that one role looks the same in every figure; nil takes the
     /// palette's colour of the series' position.
     public var color: String?
+    /// Whether a line joins the points; false draws markers alone (a scatter plot).
+    public var connected = true
 
     public init(_ name: String, points: [PlotPoint], dashed: Bool = false, markers: Bool = true, color: String? = nil) {
         (self.name, self.points, self.dashed, self.markers, self.color) = (name, points, dashed, markers, color)
@@ -219,7 +221,7 @@ public struct LinePlot: Sendable {
         for (index, line) in series.enumerated() {
             let color = color(ofSeries: index)
             let dash = line.dashed ? " stroke-dasharray=\"6 4\"" : ""
-            for run in drawableRuns(line.points) where run.count > 1 {
+            for run in drawableRuns(line.points) where run.count > 1 && line.connected {
                 let coordinates = run.map { position($0.x, $0.y) }.map { "\(n($0.x)),\(n($0.y))" }.joined(separator: " ")
                 out += "<polyline points=\"\(coordinates)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(dash)/>\n"
             }
@@ -242,7 +244,9 @@ public struct LinePlot: Sendable {
             let color = color(ofSeries: index)
             let rowY = f.top + 8 + Double(index) * rowHeight
             let dash = line.dashed ? " stroke-dasharray=\"6 4\"" : ""
-            out += "<line x1=\"\(n(f.right + 14))\" y1=\"\(n(rowY))\" x2=\"\(n(f.right + 40))\" y2=\"\(n(rowY))\" stroke=\"\(color)\" stroke-width=\"2\"\(dash)/>\n"
+            if line.connected {
+                out += "<line x1=\"\(n(f.right + 14))\" y1=\"\(n(rowY))\" x2=\"\(n(f.right + 40))\" y2=\"\(n(rowY))\" stroke=\"\(color)\" stroke-width=\"2\"\(dash)/>\n"
+            }
             if line.markers { out += "<circle cx=\"\(n(f.right + 27))\" cy=\"\(n(rowY))\" r=\"3.2\" fill=\"\(color)\"/>\n" }
             out += "<text x=\"\(n(f.right + 46))\" y=\"\(n(rowY + 4))\">\(escaped(line.name))</text>\n"
         }
