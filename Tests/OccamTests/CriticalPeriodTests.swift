@@ -184,7 +184,9 @@ import Testing
         let configuration = Self.blobStudy()
         func row(_ onset: Int, _ length: Int, _ changes: [Double]) -> DeficitSummary {
             DeficitSummary(onset: onset, length: length, runs: changes.count, testAccuracy: Spread(changes.map { 80 + $0 }),
-                           changeFromReference: Spread(changes), peakFisherTrace: Spread([10]), peakFisherEpoch: Spread([1]))
+                           changeFromReference: Spread(changes), peakFisherTrace: Spread([10]), peakFisherEpoch: Spread([1]),
+                           initialFisherTrace: Spread([2]), earlyPeakFisherTrace: Spread([10]), earlyPeakFisherEpoch: Spread([1]),
+                           lowestFisherTraceAfterPeak: Spread([5]), finalFisherTrace: Spread([6]))
         }
         let one = CriticalPeriodReport.findings(configuration, summaries: [row(0, 0, [0]), row(0, 1, [-1]), row(0, 2, [-3])])
         #expect(one.contains("too few replicates to tell (n = 1)"))
@@ -192,5 +194,6 @@ import Testing
             configuration, summaries: [row(0, 0, [0, 0, 0]), row(0, 1, [-1, -1.1, -0.9]), row(0, 2, [-3, -3.2, -2.9]), row(1, 1, [0.3, -0.2, 0.1])])
         #expect(clear.contains("lower from 1 epoch to 2 epochs") && clear.contains("grows with the deficit's length"))
         #expect(clear.contains("not distinguishable at onset 1"))
+        #expect(clear.contains("goes from 2 at the start to 10 at its largest in the first third of training (epoch 1), down to 5 after that, and ends at 6"))
     }
 }

@@ -14,9 +14,25 @@ public struct CriticalPeriodRecord: Codable, Sendable, Equatable {
     /// The "fisher" records of the run's metrics.jsonl (the probe), in order.
     public var fisher: [EvaluationRecord]
 
-    /// The largest Fisher trace (labels drawn from the model) measured, and its epoch.
+    /// The Fisher traces (labels drawn from the model) measured, with their epochs, in order.
+    var fisherTraces: [(epoch: Double, trace: Double)] {
+        fisher.compactMap { record in record.values?["fisher_trace"].map { (record.epoch, $0) } }
+    }
+
+    /// The largest Fisher trace measured, and its epoch.
     public var peakFisher: (trace: Double, epoch: Double)? {
-        fisher.compactMap { record in record.values?["fisher_trace"].map { ($0, record.epoch) } }.max { $0.0 < $1.0 }
+        fisherTraces.max { $0.trace < $1.trace }.map { ($0.trace, $0.epoch) }
+    }
+
+    /// The Fisher trace's course: at the start, its largest value in the first `earlyEpochs` epochs (the early
+    /// peak) and that epoch, its smallest value after the peak, and its last value. nil without measurements.
+    func fisherCourse(earlyEpochs: Double) -> (initial: Double, earlyPeak: Double, earlyPeakEpoch: Double, lowAfterPeak: Double, final: Double)? {
+        let traces = fisherTraces
+        guard let first = traces.first, let last = traces.last,
+            let peak = traces.filter({ $0.epoch <= earlyEpochs }).max(by: { $0.trace < $1.trace })
+        else { return nil }
+        let low = traces.filter { $0.epoch >= peak.epoch }.map(\.trace).min() ?? peak.trace
+        return (first.trace, peak.trace, peak.epoch, low, last.trace)
     }
 }
 
@@ -33,6 +49,13 @@ public struct DeficitSummary: Codable, Sendable {
     public var peakFisherTrace: Spread
     /// The epoch of that largest trace.
     public var peakFisherEpoch: Spread
+    /// The Fisher trace at the start, at its largest in the first third of the run (and that epoch), at its
+    /// smallest after that, and at the end (`CriticalPeriodRecord.fisherCourse`).
+    public var initialFisherTrace: Spread
+    public var earlyPeakFisherTrace: Spread
+    public var earlyPeakFisherEpoch: Spread
+    public var lowestFisherTraceAfterPeak: Spread
+    public var finalFisherTrace: Spread
 }
 
 /// summary.json of a critical-period study.
@@ -78,10 +101,14 @@ public struct CriticalPeriodReport {
             let runs = records.filter { $0.run.window == window }
             guard !runs.isEmpty else { return nil }
             let changes = runs.compactMap { r in r.testAccuracy.flatMap { accuracy in reference[r.run.replicate].map { 100 * (accuracy - $0) } } }
+            let courses = runs.compactMap { $0.fisherCourse(earlyEpochs: Double(window.end + configuration.epochsAfter) / 3) }
             return DeficitSummary(
                 onset: window.onset, length: window.length, runs: runs.count,
                 testAccuracy: Spread(runs.compactMap(\.testAccuracy).map { 100 * $0 }), changeFromReference: Spread(changes),
-                peakFisherTrace: Spread(runs.compactMap { $0.peakFisher?.trace }), peakFisherEpoch: Spread(runs.compactMap { $0.peakFisher?.epoch }))
+                peakFisherTrace: Spread(runs.compactMap { $0.peakFisher?.trace }), peakFisherEpoch: Spread(runs.compactMap { $0.peakFisher?.epoch }),
+                initialFisherTrace: Spread(courses.map(\.initial)), earlyPeakFisherTrace: Spread(courses.map(\.earlyPeak)),
+                earlyPeakFisherEpoch: Spread(courses.map(\.earlyPeakEpoch)), lowestFisherTraceAfterPeak: Spread(courses.map(\.lowAfterPeak)),
+                finalFisherTrace: Spread(courses.map(\.final)))
         }
     }
 
@@ -121,12 +148,17 @@ public struct CriticalPeriodReport {
                 same: "not distinguishable", itemName: "onsets", unit: "pp")
             sentences.append("With a \(configuration.windowLength)-epoch \(name) window, final test accuracy against no deficit: \(text).")
         }
-        if let reference = summaries.first(where: { $0.length == 0 }), reference.peakFisherEpoch.count > 0 {
-            let total = Double(configuration.epochsAfter)
-            let count = reference.peakFisherEpoch.count
+        if let reference = summaries.first(where: { $0.length == 0 }), reference.earlyPeakFisherTrace.count > 0 {
+            let r = reference, count = reference.earlyPeakFisherTrace.count
+            // "94.3 ± 22" (three significant digits, the spread over replicates in two).
+            func value(_ spread: Spread) -> String {
+                String(format: "%.3g", spread.mean) + (spread.errorBar.map { String(format: " ± %.2g", $0) } ?? "")
+            }
             sentences.append(
-                String(format: "Without a deficit the Fisher trace peaks at epoch %.2f of %d, at %.1f", reference.peakFisherEpoch.mean, Int(total),
-                       reference.peakFisherTrace.mean) + " (mean over \(count) replicate\(count == 1 ? "" : "s")).")
+                "Without a deficit the Fisher trace goes from \(value(r.initialFisherTrace)) at the start to \(value(r.earlyPeakFisherTrace)) "
+                    + "at its largest in the first third of training (epoch \(value(r.earlyPeakFisherEpoch))), down to "
+                    + "\(value(r.lowestFisherTraceAfterPeak)) after that, and ends at \(value(r.finalFisherTrace)) after "
+                    + "\(configuration.epochsAfter) epochs (\(count) replicate\(count == 1 ? "" : "s")).")
         }
         return sentences.isEmpty ? "No run has finished yet; run the same command again." : sentences.joined(separator: " ")
     }
