@@ -32,6 +32,18 @@ struct TrainingStage<Scalar: TensorScalar> {
         return (result.summary, result.checkpoint, true)
     }
 
+    /// `run(events:)`, with training steps sent as `.concurrentTraining` events naming this stage when
+    /// `namingProgress` is set (stages running side by side).
+    func run(namingProgress: Bool, events: (StudyEvent) throws -> Void) throws
+        -> (summary: TrainingSummary, final: TrainingCheckpoint<Scalar>, trained: Bool)
+    {
+        try run { event in
+            var event = event
+            if namingProgress, case .training(let progress) = event { event = .concurrentTraining(name: name, progress: progress) }
+            try events(event)
+        }
+    }
+
     static func describe(_ summary: TrainingSummary) -> String {
         func percent(_ value: Double?) -> String { value.map { String(format: "%.2f%%", 100 * $0) } ?? "-" }
         if let divergence = summary.divergence {
@@ -46,21 +58,15 @@ struct TrainingStage<Scalar: TensorScalar> {
     }
 }
 
-/// Runs the training stages `stage(index)` for every index in `order` (a permutation of 0..<`order.count`),
-/// up to `jobs` at once, and returns their summaries by index. Every stage uses single-threaded BLAS whatever
-/// `jobs` is, so results do not depend on it (OpenBLAS's threaded products round differently); the previous
-/// BLAS setting is restored afterwards. Events arrive one at a time; with `jobs` above 1 training steps come
-/// as `.concurrentTraining` events naming their stage. `afterStage` runs on the stage's thread with its index,
-/// its final state and the event sender, after the stage (trained now or read back): a measurement of the
-/// final network.
-func trainConcurrently<Scalar: TensorScalar>(
-    order: [Int], jobs: Int, events: (StudyEvent) throws -> Void,
-    afterStage: (Int, TrainingCheckpoint<Scalar>, (StudyEvent) throws -> Void) throws -> Void = { _, _, _ in },
-    stage: (Int) throws -> TrainingStage<Scalar>
-) throws -> [TrainingSummary] {
-    let summaries = Mutex<[Int: TrainingSummary]>([:])
+/// Runs `job(index)` for every index in `order` (a permutation of 0..<`order.count`), up to `jobs` at once, and
+/// returns the results by index. Every job runs with single-threaded BLAS whatever `jobs` is, so results do
+/// not depend on it (OpenBLAS's threaded products round differently); the previous BLAS setting is restored
+/// afterwards. Each job gets an event sender that delivers its events one at a time.
+func runStudyJobs<Result: Sendable>(
+    order: [Int], jobs: Int, events: (StudyEvent) throws -> Void, job: (Int, (StudyEvent) throws -> Void) throws -> Result
+) throws -> [Result] {
+    let results = Mutex<[Int: Result]>([:])
     let eventLock = NSLock()
-    let parallel = jobs > 1
     let previousMaximum = BLASThreads.maximum
     BLASThreads.setMaximum(1)
     defer { BLASThreads.setMaximum(previousMaximum) }
@@ -68,15 +74,25 @@ func trainConcurrently<Scalar: TensorScalar>(
         nonisolated(unsafe) let send = events
         try runConcurrently(count: order.count, threads: jobs) { position in
             let index = order[position]
-            let stage = try stage(index)
-            let result = try stage.run { event in
-                var event = event
-                if parallel, case .training(let progress) = event { event = .concurrentTraining(name: stage.name, progress: progress) }
-                try eventLock.withLock { try send(event) }
-            }
-            try afterStage(index, result.final) { event in try eventLock.withLock { try send(event) } }
-            summaries.withLock { $0[index] = result.summary }
+            let result = try job(index) { event in try eventLock.withLock { try send(event) } }
+            results.withLock { $0[index] = result }
         }
     }
-    return summaries.withLock { finished in order.indices.map { finished[$0]! } }
+    return results.withLock { finished in order.indices.map { finished[$0]! } }
+}
+
+/// Runs the training stages `stage(index)` for every index in `order` through `runStudyJobs` and returns their
+/// summaries by index. With `jobs` above 1 training steps come as `.concurrentTraining` events naming their
+/// stage. `afterStage` runs on the stage's thread with its index, its final state and the event sender, after
+/// the stage (trained now or read back): a measurement of the final network.
+func trainConcurrently<Scalar: TensorScalar>(
+    order: [Int], jobs: Int, events: (StudyEvent) throws -> Void,
+    afterStage: (Int, TrainingCheckpoint<Scalar>, (StudyEvent) throws -> Void) throws -> Void = { _, _, _ in },
+    stage: (Int) throws -> TrainingStage<Scalar>
+) throws -> [TrainingSummary] {
+    try runStudyJobs(order: order, jobs: jobs, events: events) { index, emit in
+        let result = try stage(index).run(namingProgress: jobs > 1, events: emit)
+        try withoutActuallyEscaping(emit) { emit in try afterStage(index, result.final, emit) }
+        return result.summary
+    }
 }

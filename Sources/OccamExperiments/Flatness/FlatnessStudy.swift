@@ -4,7 +4,6 @@ import OccamAutograd
 import OccamData
 import OccamNN
 import OccamTensor
-import Synchronization
 
 /// One trained network of a flatness study and what was measured on it: network.json in its run directory.
 public struct FlatnessNetwork: Codable, Sendable {
@@ -64,24 +63,10 @@ public struct FlatnessStudy<Scalar: TensorScalar> {
         let runs = configuration.runs
         // Largest batches last: they are the quickest to train.
         let order = runs.indices.sorted { (runs[$0].batchSize, $0) < (runs[$1].batchSize, $1) }
-        let networks = Mutex<[Int: FlatnessNetwork]>([:])
-        let eventLock = NSLock()
-        let parallel = jobs > 1
-        let previousMaximum = BLASThreads.maximum
-        BLASThreads.setMaximum(1)
-        defer { BLASThreads.setMaximum(previousMaximum) }
-
-        try withoutActuallyEscaping(events) { events in
-            nonisolated(unsafe) let send = events
-            func emit(_ event: StudyEvent) throws { try eventLock.withLock { try send(event) } }
-            try runConcurrently(count: order.count, threads: jobs) { position in
-                let index = order[position]
-                let run = runs[index]
-                let network = try self.network(run, data: prepared[run.replicate], parallel: parallel, emit: emit)
-                networks.withLock { $0[index] = network }
-            }
+        return try runStudyJobs(order: order, jobs: jobs, events: events) { index, emit in
+            let run = runs[index]
+            return try network(run, data: prepared[run.replicate], parallel: jobs > 1, emit: emit)
         }
-        return networks.withLock { done in runs.indices.map { done[$0]! } }
     }
 
     /// Trains (or reads back) one network and measures it, unless its network.json exists.
@@ -105,11 +90,7 @@ public struct FlatnessStudy<Scalar: TensorScalar> {
             name: run.name,
             detail: "\(total) iterations (\(training.steps)) at batch \(run.batchSize), learning rate \(String(format: "%.3g", training.optimizer.learningRate))",
             trainer: trainer)
-        let (summary, final, _) = try stage.run { event in
-            var event = event
-            if parallel, case .training(let progress) = event { event = .concurrentTraining(name: run.name, progress: progress) }
-            try emit(event)
-        }
+        let (summary, final, _) = try stage.run(namingProgress: parallel, events: emit)
 
         try emit(.stageStarted(name: curvatureStage, detail: "\(configuration.curvature.operatorKind.rawValue), \(configuration.alphas.count + 1) measurements"))
         let model: Model<Scalar> = try training.buildModel(inputShape: data.train.imageShape, classes: data.train.classCount)
