@@ -28,15 +28,15 @@ struct SimplicityCommand: ParsableCommand {
     @Option(help: "Hidden layers.") var depth = 2
     @Option(help: "Units per hidden layer.") var width = 40
     @Option(name: .customLong("sigma-w"), parsing: .unconditional, help: "σ_w: weights are N(0, σ_w² / fan-in).") var sigmaW = 1.0
-    @Option(name: .customLong("sigma-b"), parsing: .unconditional, help: "σ_b: biases are N(0, σ_b²); 0 for none.") var sigmaB = 1.0
+    @Option(name: .customLong("sigma-b"), parsing: .unconditional, help: "σ_b: biases are N(0, σ_b²); 0 for none.") var sigmaB = 0.1
     @Option(help: "Networks to draw.") var draws = 20_000_000
     @Flag(help: "Draw 10^8 networks, as Valle-Perez et al. (overrides --draws).") var paper = false
     @Flag(help: "A bias-free perceptron (no hidden layer, σ_b = 0) and the exact check of its P(t ones) = 2^-n.") var perceptron = false
     @Option(help: "Networks per chunk (each chunk has its own random stream).") var chunkSize = 1 << 16
     @Option(help: "Lengths n of the robustness measurements, comma-separated, or none.") var robustnessSizes = "16,32,64,128,256,512,784"
     @Option(help: "Hidden width of the robustness networks n-w-w-1.") var robustnessWidth = 256
-    @Option(help: "Robustness networks per length.") var robustnessNetworks = 8
-    @Option(help: "Random inputs per robustness network.") var robustnessInputs = 16
+    @Option(help: "Robustness networks per length.") var robustnessNetworks = 16
+    @Option(help: "Random inputs per robustness network.") var robustnessInputs = 32
     @Option(help: "Strings the exact distance search may evaluate per input.") var searchBudget = 1 << 17
     @Option(parsing: .unconditional, help: "Seed of every network, input and flip order.") var seed: UInt64 = 0
     @Option(help: "Worker threads (default: the number of cores); results do not depend on it.") var threads = ProcessInfo.processInfo.activeProcessorCount
@@ -116,10 +116,13 @@ struct SimplicityCommand: ParsableCommand {
             print(String(format: "Perceptron check: chi-square %.1f on %d degrees of freedom, p = %.3g", check.statistic, check.degreesOfFreedom, check.pValue))
         }
         if !s.robustness.isEmpty {
-            print("\n     n  bound  exact (inputs)        greedy          random flips")
+            print("\n     n  bound  nearest distance: search (exact inputs)  greedy        random flips")
+            func cell(_ s: Spread, _ width: Int) -> String {
+                String(format: "%\(width).2f ± %5.2f", s.mean, s.standardError.isFinite ? s.standardError : 0)
+            }
             for r in s.robustness {
-                let exact = r.exactInputs == r.inputs ? String(format: "%5.2f ± %4.2f", r.exact.mean, r.exact.standardError.isFinite ? r.exact.standardError : 0) : "     -       "
-                print(String(format: "%6d  %5.2f  ", r.size, r.bound) + exact + String(format: " (%3d/%3d)  %6.2f ± %5.2f  %7.2f ± %6.2f", r.exactInputs, r.inputs, r.greedy.mean, r.greedy.standardError.isFinite ? r.greedy.standardError : 0, r.flips.mean, r.flips.standardError.isFinite ? r.flips.standardError : 0))
+                let search = (r.exactInputs == r.inputs ? "  " : ">=") + cell(r.lower, 5)
+                print(String(format: "%6d  %5.2f  ", r.size, r.bound) + search + String(format: " (%4d/%4d)  ", r.exactInputs, r.inputs) + cell(r.greedy, 6) + "  " + cell(r.flips, 7))
             }
             if let fit = s.flipsFit { print(String(format: "Random flips grow by %.4f per bit (line through the means)", fit.slope)) }
         }

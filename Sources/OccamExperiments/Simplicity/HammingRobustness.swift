@@ -8,6 +8,9 @@ public struct RobustnessMeasurement: Codable, Sendable, Equatable {
     public var exactDistance: Int?
     /// Strings the exact search evaluated.
     public var searched: Int
+    /// The largest distance all of whose strings keep the class: the nearest distance is more than this
+    /// (exactDistance - 1 when the search finished).
+    public var clearedDistance: Int
     /// The distance reached by greedy descent (each step flips the not yet flipped bit that brings the output
     /// closest to the other class): an upper bound on the nearest distance; nil if all n flips keep the class.
     public var greedyDistance: Int?
@@ -130,7 +133,8 @@ public struct HammingRobustness {
             for j in 0..<w { walk[row * w + j] = running[j] }
         }
         let flips = outputs(first: &walk, rows: n).firstIndex(where: { ($0 > 0) != positive }).map { $0 + 1 }
-        return RobustnessMeasurement(exactDistance: exact, searched: searched, greedyDistance: greedy, randomFlips: flips)
+        return RobustnessMeasurement(
+            exactDistance: exact, searched: searched, clearedDistance: (exact ?? distance) - 1, greedyDistance: greedy, randomFlips: flips)
     }
 }
 

@@ -11,6 +11,8 @@ public struct RobustnessRow: Codable, Sendable {
     /// Per-network means over their inputs, spread over networks: exact (only when every input of a network
     /// finished), greedy, and random flips (an unchanged class after all n flips counts as n).
     public var exact: Spread
+    /// A lower bound for every network: the exact distance, or one more than the distance the search cleared.
+    public var lower: Spread
     public var greedy: Spread
     public var flips: Spread
     /// Inputs whose class no greedy path, or no random order of all n flips, changed.
@@ -31,6 +33,7 @@ public struct RobustnessRow: Codable, Sendable {
             let distances = network.compactMap(\.exactDistance)
             return distances.count == network.count && !network.isEmpty ? mean(distances) : nil
         })
+        lower = Spread(record.measurements.map { mean($0.map { $0.exactDistance ?? $0.clearedDistance + 1 }) })
         greedy = Spread(record.measurements.map { mean($0.map { $0.greedyDistance ?? record.size }) })
         flips = Spread(record.measurements.map { mean($0.map { $0.randomFlips ?? record.size }) })
         greedyUnchanged = all.filter { $0.greedyDistance == nil }.count

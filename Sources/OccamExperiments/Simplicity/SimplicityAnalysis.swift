@@ -52,10 +52,21 @@ public struct FunctionAnalysis: Sendable {
     public static let reliableCount: UInt64 = 10
     public static let randomStrings = 20_000
 
-    public init(counts: FunctionCounts, inputSize: Int, seed: UInt64) {
+    /// - Parameter threads: threads computing K_LZ of the distinct functions (the result does not depend on it).
+    public init(counts: FunctionCounts, inputSize: Int, seed: UInt64, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
         draws = counts.draws
         let total = Double(max(counts.draws, 1))
-        functions = counts.sortedByCount().map { ($0.table, $0.count, $0.table.complexity(inputSize: inputSize)) }
+        let sorted = counts.sortedByCount()
+        var complexities = [Double](repeating: 0, count: sorted.count)
+        let block = 1 << 14
+        complexities.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let out = buffer
+            // Each job writes its own block of the buffer.
+            try? runConcurrently(count: (sorted.count + block - 1) / block, threads: threads) { job in
+                for i in (job * block)..<min(sorted.count, (job + 1) * block) { out[i] = sorted[i].table.complexity(inputSize: inputSize) }
+            }
+        }
+        functions = zip(sorted, complexities).map { ($0.0.table, $0.0.count, $0.1) }
         distinct = functions.count
         singletons = functions.filter { $0.count == 1 }.count
         meanComplexity = functions.reduce(0) { $0 + Double($1.count) * $1.complexity } / total
@@ -106,12 +117,12 @@ public struct FunctionAnalysis: Sendable {
     /// The distinct (K_LZ, P) pairs of the sample, for a scatter plot: counts from 1000 up are binned to 1% in
     /// log scale, so the plot stays small however many functions there are.
     public func scatterPoints() -> [(complexity: Double, probability: Double)] {
-        var seen = Set<[Double]>()
+        var seen = Set<SIMD2<Double>>()
         var points: [(Double, Double)] = []
         let total = Double(max(draws, 1))
         for f in functions {
             let count = f.count < 1000 ? Double(f.count) : pow(10, (log10(Double(f.count)) * 100).rounded() / 100)
-            if seen.insert([f.complexity, count]).inserted { points.append((f.complexity, count / total)) }
+            if seen.insert(SIMD2(f.complexity, count)).inserted { points.append((f.complexity, count / total)) }
         }
         return points
     }

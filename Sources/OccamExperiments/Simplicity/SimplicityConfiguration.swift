@@ -16,8 +16,8 @@ public struct SimplicityConfiguration: ExperimentConfiguration, Hashable {
     public var hiddenWidths = [40, 40]
     /// σ_w: weights are N(0, σ_w² / fanIn).
     public var weightScale = 1.0
-    /// σ_b: biases are N(0, σ_b²); 0 for none.
-    public var biasScale = 1.0
+    /// σ_b: biases are N(0, σ_b²); 0 for none (then the all-zero input always has output 0).
+    public var biasScale = 0.1
     public var draws = 20_000_000
     /// Networks per chunk: chunk c draws from its own stream (seed, "functions", c), so the counts do not
     /// depend on how many threads run the chunks.
@@ -27,8 +27,8 @@ public struct SimplicityConfiguration: ExperimentConfiguration, Hashable {
     /// Hidden width of the robustness networks n-w-w-1.
     public var robustnessWidth = 256
     /// Networks per length, and random inputs per network.
-    public var robustnessNetworks = 8
-    public var robustnessInputs = 16
+    public var robustnessNetworks = 16
+    public var robustnessInputs = 32
     /// The exact search in order of distance gives up on an input after this many strings (then only the
     /// greedy estimate is known for it).
     public var searchBudget = 1 << 17

@@ -29,7 +29,8 @@ public struct SimplicityStudy {
     public let directory: URL
     /// Worker threads; the results do not depend on it.
     public var threads: Int
-    /// Seconds between saves of functions.bin while sampling.
+    /// Seconds between saves of functions.bin while sampling, at least (a save that takes t seconds waits 20 t
+    /// before the next, so a large file does not eat the sampling time).
     public var saveInterval = 30.0
 
     public init(configuration: SimplicityConfiguration, directory: URL, threads: Int) throws {
@@ -65,7 +66,7 @@ public struct SimplicityStudy {
             shape: ReLUNetworkShape(inputSize: c.inputSize, hiddenWidths: c.hiddenWidths), weightScale: Float(c.weightScale),
             biasScale: Float(c.biasScale))
         let sessionStart = Date(), drawsAtStart = state.draws
-        var lastSave = Date()
+        var lastSave = Date(), interval = saveInterval
         let secondsAtStart = state.seconds
         while state.chunksDone < c.chunkCount {
             let wave = min(2 * threads, c.chunkCount - state.chunksDone)
@@ -87,9 +88,11 @@ public struct SimplicityStudy {
             state.seconds = secondsAtStart + elapsed
             let rate = Double(state.draws - drawsAtStart) / max(elapsed, 1e-9)
             progress(.sampling(done: state.draws, total: c.draws, drawsPerSecond: rate, secondsLeft: Double(c.draws - state.draws) / max(rate, 1e-9)))
-            if state.chunksDone == c.chunkCount || Date().timeIntervalSince(lastSave) >= saveInterval {
+            if state.chunksDone == c.chunkCount || Date().timeIntervalSince(lastSave) >= interval {
+                let saving = Date()
                 try state.write(to: functionsURL)
                 lastSave = Date()
+                interval = max(saveInterval, 20 * lastSave.timeIntervalSince(saving))
             }
         }
     }
