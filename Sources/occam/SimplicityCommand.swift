@@ -24,22 +24,22 @@ struct SimplicityCommand: ParsableCommand {
             resumes. Results: OUT/simplicity-<architecture>-<hash>/ with summary.json, CSV tables, SVG plots and index.html.
             """)
 
-    @Option(help: "n: functions on {0,1}^n (1 to 7).") var inputSize = 7
-    @Option(help: "Hidden layers.") var depth = 2
-    @Option(help: "Units per hidden layer.") var width = 40
+    @Option(parsing: .unconditional, help: "n: functions on {0,1}^n (1 to 7).") var inputSize = 7
+    @Option(parsing: .unconditional, help: "Hidden layers.") var depth = 2
+    @Option(parsing: .unconditional, help: "Units per hidden layer.") var width = 40
     @Option(name: .customLong("sigma-w"), parsing: .unconditional, help: "σ_w: weights are N(0, σ_w² / fan-in).") var sigmaW = 1.0
     @Option(name: .customLong("sigma-b"), parsing: .unconditional, help: "σ_b: biases are N(0, σ_b²); 0 for none.") var sigmaB = 0.1
-    @Option(help: "Networks to draw.") var draws = 20_000_000
+    @Option(parsing: .unconditional, help: "Networks to draw.") var draws = 20_000_000
     @Flag(help: "Draw 10^8 networks, as Valle-Perez et al. (overrides --draws).") var paper = false
     @Flag(help: "A bias-free perceptron (no hidden layer, σ_b = 0) and the exact check of its P(t ones) = 2^-n.") var perceptron = false
-    @Option(help: "Networks per chunk (each chunk has its own random stream).") var chunkSize = 1 << 16
+    @Option(parsing: .unconditional, help: "Networks per chunk (each chunk has its own random stream).") var chunkSize = 1 << 16
     @Option(help: "Lengths n of the robustness measurements, comma-separated, or none.") var robustnessSizes = "16,32,64,128,256,512,784"
-    @Option(help: "Hidden width of the robustness networks n-w-w-1.") var robustnessWidth = 256
-    @Option(help: "Robustness networks per length.") var robustnessNetworks = 16
-    @Option(help: "Random inputs per robustness network.") var robustnessInputs = 32
-    @Option(help: "Strings the exact distance search may evaluate per input.") var searchBudget = 1 << 17
+    @Option(parsing: .unconditional, help: "Hidden width of the robustness networks n-w-w-1.") var robustnessWidth = 256
+    @Option(parsing: .unconditional, help: "Robustness networks per length.") var robustnessNetworks = 16
+    @Option(parsing: .unconditional, help: "Random inputs per robustness network.") var robustnessInputs = 32
+    @Option(parsing: .unconditional, help: "Strings the exact distance search may evaluate per input.") var searchBudget = 1 << 17
     @Option(parsing: .unconditional, help: "Seed of every network, input and flip order.") var seed: UInt64 = 0
-    @Option(help: "Worker threads (default: the number of cores); results do not depend on it.") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(parsing: .unconditional, help: "Worker threads (default: the number of cores); results do not depend on it.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Directory for runs.") var out = "runs"
     @Flag(help: "Print only the summary.") var quiet = false
 
