@@ -69,4 +69,22 @@ private func bits(_ text: String) -> [Bool] { text.map { $0 == "1" } }
         #expect(abs(mean - 149) < 2, "mean \(mean)")
         #expect(values.min()! >= 105 && values.max()! <= 180, "range \(values.min()!)-\(values.max()!)")
     }
+
+    @Test func packedBitsMatchTheArrayVersion() {
+        var generator = RandomGenerator(seed: 21)
+        for length in [1, 2, 3, 7, 8, 31, 63, 64, 65, 100, 127, 128] {
+            for trial in 0..<200 {
+                // Mostly random, sometimes sparse, constant or periodic strings.
+                let p = [0.5, 0.05, 0.95, 0.0, 1.0][trial % 5]
+                var bits = (0..<length).map { _ in generator.nextUniform() < p }
+                if trial % 7 == 0 { bits = (0..<length).map { ($0 / (1 + trial % 5)) % 2 == 1 } }
+                var (low, high) = (UInt64(0), UInt64(0))
+                for (i, bit) in bits.enumerated() where bit { if i < 64 { low |= 1 << UInt64(i) } else { high |= 1 << UInt64(i - 64) } }
+                #expect(LempelZivComplexity.phraseCount(low: low, high: high, length: length) == LempelZivComplexity.phraseCount(bits))
+                #expect(LempelZivComplexity.symmetrized(low: low, high: high, length: length) == LempelZivComplexity.symmetrized(bits))
+                // Bits beyond the length are ignored.
+                #expect(LempelZivComplexity.symmetrized(low: low | (length < 64 ? ~0 << UInt64(length) : 0), high: length < 128 ? high | (length <= 64 ? ~0 : ~0 << UInt64(length - 64)) : high, length: length) == LempelZivComplexity.symmetrized(bits))
+            }
+        }
+    }
 }

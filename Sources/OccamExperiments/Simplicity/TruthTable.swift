@@ -29,7 +29,7 @@ public struct TruthTable: Hashable, Sendable, Comparable {
     public func bits(inputSize: Int) -> [Bool] { (0..<(1 << inputSize)).map(bit) }
 
     /// K_LZ of the 2^n-bit string (`LempelZivComplexity.symmetrized`).
-    public func complexity(inputSize: Int) -> Double { LempelZivComplexity.symmetrized(bits(inputSize: inputSize)) }
+    public func complexity(inputSize: Int) -> Double { LempelZivComplexity.symmetrized(low: low, high: high, length: 1 << inputSize) }
 
     /// The truth table of coordinate `i` (f(x) = x_i) on {0,1}^n.
     public static func coordinate(_ i: Int, inputSize: Int) -> TruthTable {
