@@ -116,13 +116,13 @@ struct SimplicityCommand: ParsableCommand {
             print(String(format: "Perceptron check: chi-square %.1f on %d degrees of freedom, p = %.3g", check.statistic, check.degreesOfFreedom, check.pValue))
         }
         if !s.robustness.isEmpty {
-            print("\n     n  bound  nearest distance: search (exact inputs)  greedy        random flips")
+            print("\n     n  bound  nearest distance: search (exact inputs)  greedy        random flips (unchanged inputs)")
             func cell(_ s: Spread, _ width: Int) -> String {
                 String(format: "%\(width).2f ± %5.2f", s.mean, s.standardError.isFinite ? s.standardError : 0)
             }
             for r in s.robustness {
                 let search = (r.exactInputs == r.inputs ? "  " : ">=") + cell(r.lower, 5)
-                print(String(format: "%6d  %5.2f  ", r.size, r.bound) + search + String(format: " (%4d/%4d)  ", r.exactInputs, r.inputs) + cell(r.greedy, 6) + "  " + cell(r.flips, 7))
+                print(String(format: "%6d  %5.2f  ", r.size, r.bound) + search + String(format: " (%4d/%4d)  ", r.exactInputs, r.inputs) + cell(r.greedy, 6) + "  " + cell(r.flips, 7) + " (\(r.flipsUnchanged))")
             }
             if let fit = s.flipsFit { print(String(format: "Random flips grow by %.4f per bit (line through the means)", fit.slope)) }
         }

@@ -9,12 +9,14 @@ public struct RobustnessRow: Codable, Sendable {
     /// Inputs whose exact search finished within the budget.
     public var exactInputs: Int
     /// Per-network means over their inputs, spread over networks: exact (only when every input of a network
-    /// finished), greedy, and random flips (an unchanged class after all n flips counts as n).
+    /// finished), greedy, and random flips over the inputs whose class changed within n flips (a network with
+    /// none is left out); `flipsCountingUnchanged` counts an unchanged input as n flips instead (a lower bound).
     public var exact: Spread
     /// A lower bound for every network: the exact distance, or one more than the distance the search cleared.
     public var lower: Spread
     public var greedy: Spread
     public var flips: Spread
+    public var flipsCountingUnchanged: Spread
     /// Inputs whose class no greedy path, or no random order of all n flips, changed.
     public var greedyUnchanged: Int
     public var flipsUnchanged: Int
@@ -35,7 +37,11 @@ public struct RobustnessRow: Codable, Sendable {
         })
         lower = Spread(record.measurements.map { mean($0.map { $0.exactDistance ?? $0.clearedDistance + 1 }) })
         greedy = Spread(record.measurements.map { mean($0.map { $0.greedyDistance ?? record.size }) })
-        flips = Spread(record.measurements.map { mean($0.map { $0.randomFlips ?? record.size }) })
+        flips = Spread(record.measurements.compactMap { network in
+            let changed = network.compactMap(\.randomFlips)
+            return changed.isEmpty ? nil : mean(changed)
+        })
+        flipsCountingUnchanged = Spread(record.measurements.map { mean($0.map { $0.randomFlips ?? record.size }) })
         greedyUnchanged = all.filter { $0.greedyDistance == nil }.count
         flipsUnchanged = all.filter { $0.randomFlips == nil }.count
         greedyLonger = all.filter { m in m.exactDistance.map { e in (m.greedyDistance ?? Int.max) > e } ?? false }.count

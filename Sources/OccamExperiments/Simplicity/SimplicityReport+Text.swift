@@ -115,7 +115,8 @@ extension SimplicityReport {
     }
 
     private func flipsText(_ s: SimplicitySummary) -> String {
-        var text = "Bits of the input flipped one at a time in a random order (each at most once) until the class changes; a uniformly random function changes class after 2 flips on average. An input whose class survives all n flips counts as n."
+        let unchanged = s.robustness.reduce(0) { $0 + $1.flipsUnchanged }, inputs = s.robustness.reduce(0) { $0 + $1.inputs }
+        var text = "Bits of the input flipped one at a time in a random order (each at most once) until the class changes; a uniformly random function changes class after 2 flips on average. The means are over the inputs whose class changed; \(unchanged) of the \(inputs) inputs kept their class through all n flips (a network close to constant), and counting those as n flips gives the dashed line."
         if let fit = s.flipsFit {
             let error = fit.slopeStandardError.isFinite ? String(format: " ± %.4f", fit.slopeStandardError) : ""
             text += " A line through the means: \(String(format: "%.4f", fit.slope))\(error) flips per bit"

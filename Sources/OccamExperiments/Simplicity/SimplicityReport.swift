@@ -89,12 +89,12 @@ public struct SimplicityReport {
 
     private func robustnessTable(_ s: SimplicitySummary) -> CSVTable {
         var table = CSVTable(header: [
-            "n", "bound", "exact_mean", "exact_se", "exact_inputs", "lower_mean", "lower_se", "greedy_mean", "greedy_se", "flips_mean", "flips_se", "flips_unchanged", "inputs", "seconds",
+            "n", "bound", "exact_mean", "exact_se", "exact_inputs", "lower_mean", "lower_se", "greedy_mean", "greedy_se", "flips_mean", "flips_se", "flips_unchanged", "flips_counting_unchanged_mean", "inputs", "seconds",
         ])
         for r in s.robustness {
             table.rows.append([
                 "\(r.size)", exact(r.bound), exact(r.exact.mean), exact(r.exact.standardError), "\(r.exactInputs)", exact(r.lower.mean), exact(r.lower.standardError), exact(r.greedy.mean),
-                exact(r.greedy.standardError), exact(r.flips.mean), exact(r.flips.standardError), "\(r.flipsUnchanged)", "\(r.inputs)", exact(r.seconds),
+                exact(r.greedy.standardError), exact(r.flips.mean), exact(r.flips.standardError), "\(r.flipsUnchanged)", exact(r.flipsCountingUnchanged.mean), "\(r.inputs)", exact(r.seconds),
             ])
         }
         return table
@@ -156,7 +156,10 @@ public struct SimplicityReport {
         ).write(to: file("hamming-distance.svg"))
         try LinePlot(
             title: "Random bit flips until the class changes", x: PlotAxis("n (bits)"), y: PlotAxis("mean flips"),
-            series: [PlotSeries("random ReLU networks", points: rows.map { PlotPoint(x: Double($0.size), y: $0.flips.mean, error: $0.flips.standardError) }, color: "#4e79a7")],
+            series: [
+                PlotSeries("inputs whose class changed", points: rows.map { PlotPoint(x: Double($0.size), y: $0.flips.mean, error: $0.flips.standardError) }, color: "#4e79a7"),
+                PlotSeries("unchanged counted as n", points: rows.map { PlotPoint(x: Double($0.size), y: $0.flipsCountingUnchanged.mean) }, dashed: true, markers: false, color: "#555555"),
+            ],
             horizontalLines: [PlotHorizontalLine(y: 2, label: "uniformly random function: 2")]
         ).write(to: file("random-flips.svg"))
     }
