@@ -102,12 +102,12 @@ public struct SimplicityReport {
 
     private func writePlots(_ s: SimplicitySummary, analysis: FunctionAnalysis, configuration c: SimplicityConfiguration) throws {
         let floor = 1 / Double(max(s.draws, 1))
-        var scatter = [PlotSeries("one or more functions", points: analysis.scatterPoints().map { PlotPoint(x: $0.complexity, y: $0.probability) }, color: "#4e79a7", lines: false)]
-        scatter.append(PlotSeries("largest P at each K_LZ", points: s.complexity.filter { $0.functions > 0 }.map { PlotPoint(x: $0.complexity, y: $0.largestProbability) }, markers: false, color: "#e15759"))
+        var scatter = [PlotSeries("functions", points: analysis.scatterPoints().map { PlotPoint(x: $0.complexity, y: $0.probability) }, color: "#4e79a7", lines: false)]
+        scatter.append(PlotSeries("largest P(f)", points: s.complexity.filter { $0.functions > 0 }.map { PlotPoint(x: $0.complexity, y: $0.largestProbability) }, markers: false, color: "#e15759"))
         if let fit = s.envelopeFit {
             let xs = s.complexity.filter { $0.functions > 0 }.map(\.complexity)
             scatter.append(PlotSeries(
-                "fit: log10 P = \(String(format: "%.3f", fit.slope)) K + \(String(format: "%.2f", fit.intercept))",
+                "fit: \(String(format: "%.3f", fit.slope)) per unit",
                 points: [xs.min()!, xs.max()!].map { PlotPoint(x: $0, y: pow(10, fit.intercept + fit.slope * $0)) }, dashed: true, markers: false, color: "#555555"))
         }
         try LinePlot(
@@ -120,14 +120,14 @@ public struct SimplicityReport {
             title: "Where the probability lies: P(K_LZ = k)", x: PlotAxis("K_LZ"), y: PlotAxis("probability (log scale)", scale: .logarithmic),
             series: [
                 PlotSeries("random networks", points: mass.filter { $0.probability > 0 }.map { PlotPoint(x: $0.complexity, y: $0.probability) }, color: "#4e79a7"),
-                PlotSeries("uniformly random functions", points: mass.filter { $0.randomProbability > 0 }.map { PlotPoint(x: $0.complexity, y: $0.randomProbability) }, dashed: true, color: "#555555"),
+                PlotSeries("random functions", points: mass.filter { $0.randomProbability > 0 }.map { PlotPoint(x: $0.complexity, y: $0.randomProbability) }, dashed: true, color: "#555555"),
             ]
         ).write(to: file("complexity.svg"))
 
         var zipf = [PlotSeries("sampled", points: analysis.rankFrequency().map { PlotPoint(x: Double($0.rank), y: $0.probability) }, markers: false, color: "#4e79a7")]
         if let fit = s.zipfFit, fit.points >= 2 {
             zipf.append(PlotSeries(
-                "fit: P ∝ rank^\(String(format: "%.2f", fit.slope)) (counts ≥ \(FunctionAnalysis.reliableCount))",
+                "fit: P ∝ rank^\(String(format: "%.2f", fit.slope))",
                 points: [1, Double(fit.points)].map { PlotPoint(x: $0, y: pow(10, fit.intercept + fit.slope * log10($0))) }, dashed: true, markers: false, color: "#555555"))
         }
         try LinePlot(
@@ -148,17 +148,17 @@ public struct SimplicityReport {
             title: "Hamming distance to the nearest differently classified string", x: PlotAxis("n (bits)", scale: .logarithmic),
             y: PlotAxis("mean distance"),
             series: [
-                PlotSeries("search by distance (exact, or lower bound)", points: rows.map { PlotPoint(x: Double($0.size), y: $0.lower.mean, error: $0.lower.standardError) }, color: "#4e79a7"),
-                PlotSeries("greedy descent (upper bound)", points: rows.map { PlotPoint(x: Double($0.size), y: $0.greedy.mean, error: $0.greedy.standardError) }, color: "#f28e2b"),
-                PlotSeries("bound sqrt(n / (2π ln n))", points: rows.map { PlotPoint(x: Double($0.size), y: $0.bound) }, dashed: true, markers: false, color: "#555555"),
+                PlotSeries("search (≥; exact if all)", points: rows.map { PlotPoint(x: Double($0.size), y: $0.lower.mean, error: $0.lower.standardError) }, color: "#4e79a7"),
+                PlotSeries("greedy (upper bound)", points: rows.map { PlotPoint(x: Double($0.size), y: $0.greedy.mean, error: $0.greedy.standardError) }, color: "#f28e2b"),
+                PlotSeries("√(n / (2π ln n))", points: rows.map { PlotPoint(x: Double($0.size), y: $0.bound) }, dashed: true, markers: false, color: "#555555"),
             ],
             horizontalLines: [PlotHorizontalLine(y: 1, label: "uniformly random function: 1")]
         ).write(to: file("hamming-distance.svg"))
         try LinePlot(
             title: "Random bit flips until the class changes", x: PlotAxis("n (bits)"), y: PlotAxis("mean flips"),
             series: [
-                PlotSeries("inputs whose class changed", points: rows.map { PlotPoint(x: Double($0.size), y: $0.flips.mean, error: $0.flips.standardError) }, color: "#4e79a7"),
-                PlotSeries("unchanged counted as n", points: rows.map { PlotPoint(x: Double($0.size), y: $0.flipsCountingUnchanged.mean) }, dashed: true, markers: false, color: "#555555"),
+                PlotSeries("class changed", points: rows.map { PlotPoint(x: Double($0.size), y: $0.flips.mean, error: $0.flips.standardError) }, color: "#4e79a7"),
+                PlotSeries("unchanged as n", points: rows.map { PlotPoint(x: Double($0.size), y: $0.flipsCountingUnchanged.mean) }, dashed: true, markers: false, color: "#555555"),
             ],
             horizontalLines: [PlotHorizontalLine(y: 2, label: "uniformly random function: 2")]
         ).write(to: file("random-flips.svg"))
