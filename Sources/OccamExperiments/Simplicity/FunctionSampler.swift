@@ -4,9 +4,10 @@ import OccamTensor
 /// {0,1}^n: f(x) = [output(x) > 0], a `TruthTable`.
 ///
 /// The first layer is evaluated by subset sums (the preactivation of input x is that of x without its lowest
-/// set bit plus that bit's weight row: one addition per unit and input instead of n multiply-adds); the
-/// other layers are one single-threaded Float32 GEMM each, `[2^n, fanIn] x [fanIn, fanOut]`, over all inputs
-/// at once. A bias-free network (σ_b = 0) without hidden layers is the perceptron of the exact check.
+/// set bit plus that bit's weight row: one addition per unit and input instead of n multiply-adds); each
+/// further hidden layer is one single-threaded Float32 GEMM, `[2^n, fanIn] x [fanIn, fanOut]`, over all
+/// inputs at once, and the output unit a dot product per input. The normals come from a ziggurat
+/// (`ZigguratNormal`). A bias-free network (σ_b = 0) without hidden layers is the perceptron of the exact check.
 public struct FunctionSampler: Sendable {
     public var shape: ReLUNetworkShape
     public var weightScale: Float
