@@ -4,7 +4,7 @@
 SWIFT ?= swift
 OCCAM := .build/release/occam
 
-.PHONY: demo train curvature evidence flatness saddles connectivity min-norm kernel kernel-full randomize randomize-table memorize double-descent double-descent-samples double-descent-networks critical-period test bench system-packages build clean
+.PHONY: demo train curvature evidence flatness saddles connectivity min-norm kernel kernel-full randomize randomize-table memorize double-descent double-descent-samples double-descent-networks critical-period simplicity simplicity-paper simplicity-perceptron test bench system-packages build clean
 
 system-packages:
 	@scripts/install-system-packages.sh
@@ -88,6 +88,19 @@ double-descent-networks: build
 # 0-40 epochs and 10-epoch windows, 3 replicates, the Fisher trace every epoch.
 critical-period: build
 	$(OCCAM) critical-period --out runs
+
+# Simplicity bias of random networks (Valle-Perez et al. 2019; De Palma et al. 2019): 2 x 10^7 random 7-40-40-1
+# networks' functions on {0,1}^7 counted against their Lempel-Ziv complexity, and the Hamming robustness of
+# n-256-256-1 networks for n = 16-784. `simplicity-paper` draws 10^8 networks as the paper; `simplicity-perceptron`
+# is the exact check (bias-free perceptron, P(t ones) = 2^-n).
+simplicity: build
+	$(OCCAM) simplicity --out runs
+
+simplicity-paper: build
+	$(OCCAM) simplicity --paper --robustness-sizes none --out runs
+
+simplicity-perceptron: build
+	$(OCCAM) simplicity --perceptron --draws 10000000 --out runs
 
 test: system-packages
 	@scripts/install-python-packages.sh

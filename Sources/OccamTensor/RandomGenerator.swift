@@ -15,7 +15,7 @@
 public struct RandomGenerator: RandomNumberGenerator, Sendable {
     /// The seed this generator's stream was derived from.
     public let key: UInt64
-    private var state: (UInt64, UInt64, UInt64, UInt64)
+    @usableFromInline var state: (UInt64, UInt64, UInt64, UInt64)
 
     /// A generator for `seed` (the root stream).
     public init(seed: UInt64) {
@@ -37,6 +37,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
         stream("#\(index)")
     }
 
+    @inlinable
     public mutating func next() -> UInt64 {
         let result = rotateLeft(state.1 &* 5, by: 7) &* 9
         let t = state.1 << 17
@@ -78,8 +79,8 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
     }
 }
 
-@inline(__always)
-private func rotateLeft(_ x: UInt64, by k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
+@inlinable @inline(__always)
+func rotateLeft(_ x: UInt64, by k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
 
 private struct SplitMix64 {
     var state: UInt64

@@ -56,7 +56,8 @@ struct CommandLineTests {
 
     @Test func negativeNumbersAfterASpaceReachTheRangeCheck() throws {
         for (command, option) in [("train", "--lr"), ("train", "--momentum"), ("train", "--weight-decay"), ("lottery", "--levels"),
-                                  ("kernel", "--bandwidth"), ("memorize", "--samples")] {
+                                  ("kernel", "--bandwidth"), ("memorize", "--samples"), ("simplicity", "--draws"), ("simplicity", "--sigma-w"),
+                                  ("simplicity", "--depth")] {
             let result = try occam([command, option, "-1"])
             #expect(result.status != 0)
             #expect(result.errors.contains("\(option)") && !result.errors.contains("Missing value"), "\(result.errors)")

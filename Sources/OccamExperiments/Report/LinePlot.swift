@@ -103,11 +103,11 @@ public struct PlotSeries: Sendable {
     /// A fixed colour (`SeriesColor`), so that one role looks the same in every figure; nil takes the
     /// palette's colour of the series' position.
     public var color: String?
-    /// Whether a line joins the points; false draws markers alone (a scatter plot).
-    public var connected = true
+    /// Whether the points are joined by a line (false: a scatter of markers).
+    public var lines = true
 
-    public init(_ name: String, points: [PlotPoint], dashed: Bool = false, markers: Bool = true, color: String? = nil) {
-        (self.name, self.points, self.dashed, self.markers, self.color) = (name, points, dashed, markers, color)
+    public init(_ name: String, points: [PlotPoint], dashed: Bool = false, markers: Bool = true, color: String? = nil, lines: Bool = true) {
+        (self.name, self.points, self.dashed, self.markers, self.color, self.lines) = (name, points, dashed, markers, color, lines)
     }
 }
 
@@ -221,7 +221,7 @@ public struct LinePlot: Sendable {
         for (index, line) in series.enumerated() {
             let color = color(ofSeries: index)
             let dash = line.dashed ? " stroke-dasharray=\"6 4\"" : ""
-            for run in drawableRuns(line.points) where run.count > 1 && line.connected {
+            for run in drawableRuns(line.points) where run.count > 1 && line.lines {
                 let coordinates = run.map { position($0.x, $0.y) }.map { "\(n($0.x)),\(n($0.y))" }.joined(separator: " ")
                 out += "<polyline points=\"\(coordinates)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(dash)/>\n"
             }
@@ -244,7 +244,7 @@ public struct LinePlot: Sendable {
             let color = color(ofSeries: index)
             let rowY = f.top + 8 + Double(index) * rowHeight
             let dash = line.dashed ? " stroke-dasharray=\"6 4\"" : ""
-            if line.connected {
+            if line.lines {
                 out += "<line x1=\"\(n(f.right + 14))\" y1=\"\(n(rowY))\" x2=\"\(n(f.right + 40))\" y2=\"\(n(rowY))\" stroke=\"\(color)\" stroke-width=\"2\"\(dash)/>\n"
             }
             if line.markers { out += "<circle cx=\"\(n(f.right + 27))\" cy=\"\(n(rowY))\" r=\"3.2\" fill=\"\(color)\"/>\n" }

@@ -150,7 +150,7 @@ public struct SaddlesReport {
             let chosen = points.filter { $0.kind == kind }
             guard !chosen.isEmpty else { continue }
             var line = PlotSeries("\(kind.rawValue) (\(chosen.count))", points: chosen.map { PlotPoint(x: x($0), y: 100 * $0.index.index) }, color: color)
-            line.connected = false
+            line.lines = false
             series.append(line)
         }
         try LinePlot(title: "Index of the points reached against \(xLabel.components(separatedBy: " (").first!)", x: PlotAxis(xLabel),
