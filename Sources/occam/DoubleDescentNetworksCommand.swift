@@ -42,12 +42,7 @@ struct DoubleDescentNetworksCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Evaluations per decade of steps (log-spaced).") var evaluationsPerDecade = 8
     @Option(parsing: .unconditional, help: "Probability that a training label is replaced by a random wrong class.") var labelNoise = 0.2
     @Option(parsing: .unconditional, help: "Independent replicates (seeds --seed, --seed+1, ...).") var replicates = 3
-    @Flag(help: "Measure every final network's curvature: top eigenvalues, trace, N_eff (z = 1) and Laplace evidence (Maddox et al.).")
-    var curvature = false
-    @Option(parsing: .unconditional, help: "With --curvature: the first this many training images define the measured loss.")
-    var curvatureSamples = 1000
-    @Option(parsing: .unconditional, help: "With --curvature: how many of the largest GGN eigenvalues (Lanczos).") var curvatureTop = 100
-    @Option(help: "With --curvature: all, weights (Maddox et al.: no biases) or names.") var curvatureParameters = "weights"
+    @OptionGroup var curvature: SweepCurvatureOptions
     @Option(parsing: .unconditional, help: "Runs trained at once (default: one per core).") var jobs: Int?
     @Option(parsing: .unconditional, help: "Seed of the first replicate.") var seed: UInt64 = 0
     @Option(help: "Directory for runs.") var out = "runs"
@@ -65,12 +60,7 @@ struct DoubleDescentNetworksCommand: ParsableCommand {
         var c = DoubleDescentNetworksConfiguration(training: recipe, widths: widths)
         c.labelNoise = labelNoise
         c.replicates = replicates
-        if curvature {
-            var sweep = SweepCurvature()
-            (sweep.samples, sweep.options.top, sweep.options.seed) = (curvatureSamples, curvatureTop, seed)
-            sweep.parameters = ParameterSelection(parsing: curvatureParameters)
-            c.curvature = sweep
-        }
+        c.curvature = curvature.sweepCurvature(seed: seed)
         try c.validate()
         return c
     }

@@ -23,7 +23,13 @@ struct LotteryCommand: ParsableCommand {
             Results go to OUT/lottery-<model>-<dataset>-<hash of the configuration>/: one directory per replicate, \
             level and network (metrics.jsonl, summary.json, final.safetensors with the mask, pruning.json), and for \
             the study metrics.jsonl, summary.json, lottery.csv, stages.csv, curves.csv, SVG plots and index.html. \
-            Running the same command again skips every finished training run, so an interrupted study continues. \
+            Running the same command again skips every finished training run, so an interrupted study continues.
+
+            --curvature also measures every trained network over its surviving weights (the mask's pruned coordinates \
+            excluded): the top --curvature-top 100 eigenvalues of the generalized Gauss-Newton matrix on the first \
+            --curvature-samples training images, the trace, N_eff (z = 1) and the Laplace evidence at MacKay's \
+            precision, into each network's curvature.json, and adds curvature.csv and sharpness plots to the report.
+
             Every option that changes results is part of the directory's hash: a study with more --levels or \
             --replicates is a new directory.
             """)
@@ -42,6 +48,7 @@ struct LotteryCommand: ParsableCommand {
     @Option(help: "Controls at every level: random-reinit, random-pruning, both comma-separated, or none.")
     var controls = "random-reinit,random-pruning"
     @Option(parsing: .unconditional, help: "Independent replicates (seeds --seed, --seed+1, ...).") var replicates = 1
+    @OptionGroup var curvature: SweepCurvatureOptions
     @Option(parsing: .unconditional, help: "Seed of the first replicate.") var seed: UInt64 = 0
     @Option(help: "Directory for runs.") var out = "runs"
     @Flag(help: "Print only the summary.") var quiet = false
@@ -60,6 +67,7 @@ struct LotteryCommand: ParsableCommand {
             return control
         }
         c.replicates = replicates
+        c.curvature = curvature.sweepCurvature(seed: seed)
         try c.validate()
         return c
     }
@@ -82,9 +90,9 @@ struct LotteryCommand: ParsableCommand {
             model: configuration.training.buildModel(inputShape: first.train.imageShape, classes: first.train.classCount, as: Scalar.self),
             trainCount: first.train.count)
         let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out))
-        let stages = configuration.trainingRunCount
+        let stages = configuration.stageCount
         if !quiet {
-            status("Lottery study: \(configuration.training.model) on \(configuration.training.dataset.displayName), \(counted(configuration.levels, "pruning level")), \(counted(configuration.replicates, "replicate")), \(counted(stages, "training run")) of \(configuration.training.steps)")
+            status("Lottery study: \(configuration.training.model) on \(configuration.training.dataset.displayName), \(counted(configuration.levels, "pruning level")), \(counted(configuration.replicates, "replicate")), \(counted(configuration.trainingRunCount, "training run")) of \(configuration.training.steps)\(configuration.curvature == nil ? "" : ", each network's curvature measured")")
             status("Run directory: \(directory.path)")
         }
         let reporter = StudyReporter(totalStages: stages, quiet: quiet)

@@ -65,13 +65,13 @@ struct ReportStatementTests {
         #expect(separated.contains("87.27 ± 0.31% (n = 3)"))
         // Within the noise.
         let noisy = LotteryReport.accuracyFindings(lotterySummaries(dense: [87.0, 89.6, 86.2], tickets: [[88.1, 88.9, 88.6], [88.1, 88.9, 88.6]]))
-        #expect(noisy.contains("not distinguishable from it from 80.0% to 64.0%"))
+        #expect(noisy.contains("not distinguishable from the dense network from 80.0% to 64.0%"))
     }
 
     @Test func theEarlyStoppingCaptionIsComputed() {
         let earlier = LotteryReport.earlyStoppingFindings(lotterySummaries(
             dense: [1, 2, 3], tickets: [[1, 2, 3], [1, 2, 3]], denseStops: [5600, 5800, 5700], ticketStops: [[4100, 4300, 4200], [5700, 5600, 5800]]))
-        #expect(earlier.contains("earlier than the dense network at 80.0%, not distinguishable from it at 64.0%"))
+        #expect(earlier.contains("earlier than the dense network at 80.0%, not distinguishable from the dense network at 64.0%"))
         let later = LotteryReport.earlyStoppingFindings(lotterySummaries(
             dense: [1, 2, 3], tickets: [[1, 2, 3]], denseStops: [4000, 4100, 4200], ticketStops: [[5600, 5800, 5700]]))
         #expect(later.contains("later than the dense network at 80.0%") && !later.contains("earlier than the dense network at"))

@@ -44,7 +44,11 @@ public struct DoubleDescentNetworksStudy<Scalar: TensorScalar> {
         return try trainConcurrently(order: order, jobs: jobs, events: events, afterStage: { index, final, events in
             // The final network's curvature, a stage of its own.
             if let curvature = configuration.curvature {
-                try measure(curvature, run: runs[index], final, train: noisyData[runs[index].replicate].0.train, events: events)
+                let run = runs[index]
+                try curvature.measureStage(
+                    name: "\(run.name) · curvature", in: directory.appendingPathComponent(run.path),
+                    training: configuration.training(width: run.width, replicate: run.replicate), final: final,
+                    train: noisyData[run.replicate].0.train, events: events)
             }
         }) { index in
             let run = runs[index]
@@ -63,34 +67,5 @@ public struct DoubleDescentNetworksStudy<Scalar: TensorScalar> {
                 name: run.name, detail: "\(total) iterations (\(steps)) on \(noisy.train.count) images, \(configuration.condition)",
                 trainer: trainer)
         }
-    }
-
-    /// The run's curvature.json (`SweepCurvature`) unless it exists: a stage of its own in the progress output.
-    private func measure(
-        _ curvature: SweepCurvature, run: NetworkWidthRun, _ final: TrainingCheckpoint<Scalar>, train: LabeledImages<Scalar>,
-        events: (StudyEvent) throws -> Void
-    ) throws {
-        let url = directory.appendingPathComponent(run.path).appendingPathComponent(SweepCurvature.fileName)
-        let name = "\(run.name) · curvature"
-        if FileManager.default.fileExists(atPath: url.path) {
-            try events(.stageFinished(name: name, result: "measured", skipped: true))
-            return
-        }
-        try events(.stageStarted(name: name, detail: "top \(curvature.options.top) eigenvalues of the \(curvature.options.operatorKind.rawValue), trace, evidence"))
-        let measurement = try withoutActuallyEscaping(events) { events in
-            nonisolated(unsafe) let send = events
-            let dimension = try ParameterSubspace(of: final.parameters, selection: curvature.parameters).dimension
-            return try curvature.measure(
-                configuration.training(width: run.width, replicate: run.replicate), parameters: final.parameters, buffers: final.buffers,
-                train: train) { progress in
-                if let event = progress.studyEvent(options: curvature.options, dimension: dimension) { try? send(event) }
-            }
-        }
-        try ResultFiles.writeJSON(measurement, to: url)
-        try events(.stageFinished(
-            name: name,
-            result: String(format: "N_eff %.4g, largest eigenvalue %.4g, log evidence %.6g", measurement.effectiveDimensionality,
-                           measurement.topEigenvalue ?? .nan, measurement.evidence?.logEvidence ?? .nan),
-            skipped: false))
     }
 }

@@ -29,17 +29,45 @@ public struct SweepCurvature: Codable, Sendable, Hashable {
         try options.validate()
     }
 
-    /// Measures the final network of a run (`parameters`, `buffers` of `training`'s model) on `train`'s first images.
+    /// Measures the final network of a run (`parameters`, `buffers` of `training`'s model) on `train`'s first
+    /// images; under `mask` only the surviving weights are coordinates (a pruned network's subspace).
     func measure<Scalar: TensorScalar>(
-        _ training: TrainingConfiguration, parameters: ParameterSet<Scalar>, buffers: ParameterSet<Scalar>, train: LabeledImages<Scalar>,
-        progress: @escaping (CurvatureProgress) -> Void = { _ in }
+        _ training: TrainingConfiguration, parameters: ParameterSet<Scalar>, buffers: ParameterSet<Scalar>, mask: PruningMask<Scalar>? = nil,
+        train: LabeledImages<Scalar>, progress: @escaping (CurvatureProgress) -> Void = { _ in }
     ) throws -> NetworkCurvature {
         let images = train.subset(Array(0..<min(samples, train.count)))
         let model: Model<Scalar> = try training.buildModel(inputShape: images.imageShape, classes: images.classCount)
         let risk = EmpiricalRisk(
             model: model, parameters: parameters, buffers: buffers, inputs: images.images, labels: images.labels, loss: training.loss,
-            subspace: try ParameterSubspace(of: parameters, selection: self.parameters), batchSize: 1000)
+            subspace: try ParameterSubspace(of: parameters, selection: self.parameters, mask: mask), batchSize: 1000)
         return try NetworkCurvature.measure(risk, options: options, progress: progress)
+    }
+
+    /// Writes `directory`/curvature.json, the measurement of a run's final network, unless it exists: a stage of
+    /// its own in the progress output, named `name`.
+    func measureStage<Scalar: TensorScalar>(
+        name: String, in directory: URL, training: TrainingConfiguration, final: TrainingCheckpoint<Scalar>, mask: PruningMask<Scalar>? = nil,
+        train: LabeledImages<Scalar>, events: (StudyEvent) throws -> Void
+    ) throws {
+        let url = directory.appendingPathComponent(Self.fileName)
+        if FileManager.default.fileExists(atPath: url.path) {
+            try events(.stageFinished(name: name, result: "measured", skipped: true))
+            return
+        }
+        try events(.stageStarted(name: name, detail: "top \(options.top) eigenvalues of the \(options.operatorKind.rawValue), trace, evidence"))
+        let measurement = try withoutActuallyEscaping(events) { events in
+            nonisolated(unsafe) let send = events
+            let dimension = try ParameterSubspace(of: final.parameters, selection: parameters, mask: mask).dimension
+            return try measure(training, parameters: final.parameters, buffers: final.buffers, mask: mask, train: train) { progress in
+                if let event = progress.studyEvent(options: options, dimension: dimension) { try? send(event) }
+            }
+        }
+        try ResultFiles.writeJSON(measurement, to: url)
+        try events(.stageFinished(
+            name: name,
+            result: String(format: "N_eff %.4g, largest eigenvalue %.4g, log evidence %.6g", measurement.effectiveDimensionality,
+                           measurement.topEigenvalue ?? .nan, measurement.evidence?.logEvidence ?? .nan),
+            skipped: false))
     }
 }
 

@@ -50,6 +50,9 @@ public struct LotteryConfiguration: ExperimentConfiguration, Hashable {
     public var controls: [LotteryNetwork] = [.randomReinitialization, .randomPruning]
     /// Independent seeds.
     public var replicates = 1
+    /// The curvature measured on every trained network over its surviving weights (`--curvature`); nil: none
+    /// (and absent from the hash).
+    public var curvature: SweepCurvature?
 
     public init(training: TrainingConfiguration) { self.training = training }
 
@@ -62,6 +65,9 @@ public struct LotteryConfiguration: ExperimentConfiguration, Hashable {
 
     /// Training runs in the whole study: the dense network and, per level, the ticket and its controls.
     public var trainingRunCount: Int { replicates * (1 + levels * networks(atLevel: 1).count) }
+
+    /// Stages of the whole study as progress counts them: every training run, and its curvature measurement.
+    public var stageCount: Int { curvature == nil ? trainingRunCount : 2 * trainingRunCount }
 
     /// The seed of replicate `replicate`.
     public func seed(ofReplicate replicate: Int) -> UInt64 { training.seed &+ UInt64(replicate) }
@@ -115,6 +121,7 @@ public struct LotteryConfiguration: ExperimentConfiguration, Hashable {
         try ExperimentError.require(
             rewind.iterations(perEpoch: perEpoch) < training.steps.iterations(perEpoch: perEpoch),
             "--rewind \(rewind) is not before the end of training (--steps \(training.steps))")
+        try curvature?.validate(trainCount: trainCount)
     }
 }
 

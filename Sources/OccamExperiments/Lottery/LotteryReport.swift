@@ -17,6 +17,9 @@ public struct LotteryStageRecord: Codable, Sendable {
     public var earlyStoppingIteration: Int?
     public var earlyStoppingTestAccuracy: Double?
     public var wallSeconds: Double
+    /// The network's curvature over its surviving weights (curvature.json, `occam lottery --curvature`); nil when
+    /// not measured.
+    public var curvature: LotteryStageCurvature?
 }
 
 /// Mean and spread over replicates of one network at one level: a row of lottery.csv and summary.json.
@@ -29,6 +32,8 @@ public struct LotteryLevelSummary: Codable, Sendable {
     public var finalTestAccuracy: Spread
     public var earlyStoppingIteration: Spread
     public var earlyStoppingTestAccuracy: Spread
+    /// Over the replicates whose network was measured (`--curvature`); nil when none was.
+    public var curvature: LotteryLevelCurvature?
 }
 
 /// Builds a lottery study's results from its stage directories alone: metrics.jsonl (one record per
@@ -59,7 +64,8 @@ public struct LotteryReport {
                         iterations: summary.iterations, finalTestAccuracy: summary.finalTest?.accuracy,
                         finalValidationAccuracy: summary.finalValidation?.accuracy,
                         earlyStoppingIteration: summary.earlyStoppingIteration,
-                        earlyStoppingTestAccuracy: summary.earlyStoppingTestAccuracy, wallSeconds: summary.wallSeconds)
+                        earlyStoppingTestAccuracy: summary.earlyStoppingTestAccuracy, wallSeconds: summary.wallSeconds,
+                        curvature: try LotteryStageCurvature(measuredIn: stage))
                     records.append(record)
                     curves.append((record, try RunStore.readJSONLines(EvaluationRecord.self, from: stage.appendingPathComponent("metrics.jsonl"))))
                 }
@@ -73,6 +79,9 @@ public struct LotteryReport {
         try Self.stageTable(records).write(to: file("stages.csv"))
         try Self.curveTable(curves).write(to: file("curves.csv"))
         try plots(summaries: summaries, curves: curves, configuration: configuration).forEach { try $0.plot.write(to: file($0.file)) }
+        if summaries.contains(where: { $0.curvature != nil }) {
+            try Self.curvaturePlots(summaries).forEach { try $0.plot.write(to: file($0.file)) }
+        }
         try report(configuration: configuration, summaries: summaries, levelTable: levelTable, records: records).write(in: directory)
         return summaries
     }
@@ -89,12 +98,13 @@ public struct LotteryReport {
                 weightsRemaining: Spread(group.map(\.weightsRemaining)).mean,
                 finalTestAccuracy: Spread(group.compactMap { $0.finalTestAccuracy.map { 100 * $0 } }),
                 earlyStoppingIteration: Spread(group.compactMap { $0.earlyStoppingIteration.map(Double.init) }),
-                earlyStoppingTestAccuracy: Spread(group.compactMap { $0.earlyStoppingTestAccuracy.map { 100 * $0 } }))
+                earlyStoppingTestAccuracy: Spread(group.compactMap { $0.earlyStoppingTestAccuracy.map { 100 * $0 } }),
+                curvature: LotteryLevelCurvature(group.compactMap(\.curvature)))
         }
     }
 
     static func levelTable(_ summaries: [LotteryLevelSummary]) -> CSVTable {
-        CSVTable(
+        let table = CSVTable(
             header: ["level", "network", "weights_remaining_percent", "replicates", "test_accuracy_mean", "test_accuracy_std",
                      "early_stop_iteration_mean", "early_stop_iteration_std", "early_stop_test_accuracy_mean", "early_stop_test_accuracy_std"],
             rows: summaries.map { s in
@@ -103,11 +113,12 @@ public struct LotteryReport {
                  exact(s.earlyStoppingIteration.mean), exact(s.earlyStoppingIteration.standardDeviation),
                  exact(s.earlyStoppingTestAccuracy.mean), exact(s.earlyStoppingTestAccuracy.standardDeviation)]
             })
+        return summaries.contains(where: { $0.curvature != nil }) ? table.appending(LotteryLevelCurvature.columns(summaries.map(\.curvature))) : table
     }
 
     static func stageTable(_ records: [LotteryStageRecord]) -> CSVTable {
         let layers = records.first.map { $0.layerWeightsRemaining.keys.sorted() } ?? []
-        return CSVTable(
+        let table = CSVTable(
             header: ["replicate", "level", "network", "weights_remaining_percent"] + layers.map { "\($0)_remaining_percent" }
                 + ["end_iteration", "test_accuracy", "validation_accuracy", "early_stop_iteration", "early_stop_test_accuracy", "wall_seconds"],
             rows: records.map { r in
@@ -118,6 +129,7 @@ public struct LotteryReport {
                        r.earlyStoppingIteration.map(String.init) ?? "", exact(r.earlyStoppingTestAccuracy.map { 100 * $0 }),
                        exact(r.wallSeconds)]
             })
+        return records.contains(where: { $0.curvature != nil }) ? table.appending(LotteryStageCurvature.columns(records.map(\.curvature))) : table
     }
 
     static func curveTable(_ curves: [(record: LotteryStageRecord, points: [EvaluationRecord])]) -> CSVTable {
@@ -195,7 +207,7 @@ public struct LotteryReport {
         guard !rows.isEmpty else { return nil }
         return GroupComparison.describe(
             rows.map { (label: String(format: "%.1f%%", $0.weightsRemaining), group: value($0)) }, against: value(dense),
-            higher: higher, lower: lower, same: "not distinguishable from it", itemName: "levels", unit: unit, digits: digits)
+            higher: higher, lower: lower, same: "not distinguishable from the dense network", itemName: "levels", unit: unit, digits: digits)
     }
 
     /// The introduction's findings: the dense accuracy, and each network's accuracy against it.
@@ -260,7 +272,7 @@ public struct LotteryReport {
                 .init(title: "Early-stopping iteration",
                       text: Self.earlyStoppingFindings(summaries) + errorBars,
                       image: "early-stopping-iteration.svg", links: [("stages.csv (per run, with per-layer sparsity)", "stages.csv"), ("metrics.jsonl", "metrics.jsonl")]),
-            ] + LotteryNetwork.allCases.filter { network in records.contains { $0.network == network } }.map { network in
+            ] + [Self.curvatureSection(summaries, configuration: configuration)].compactMap { $0 } + LotteryNetwork.allCases.filter { network in records.contains { $0.network == network } }.map { network in
                 .init(title: "Training curves: \(network.displayName)",
                       text: "Test accuracy during training at each level, from the first evaluation after the start (legend: weights remaining; at most eight levels shown; mean over replicates). Every evaluation of every run is in curves.csv.",
                       image: "curves-\(network.rawValue).svg", links: [("curves.csv", "curves.csv")])

@@ -24,7 +24,7 @@ public struct LotteryStageInfo: Codable, Sendable, Equatable {
 
 /// Runs a `LotteryConfiguration` in its run directory, stage by stage:
 /// `replicate-<r>/level-<l>/<network>/` holds each training run (config.json, metrics.jsonl, summary.json,
-/// final.safetensors with the mask, pruning.json). A finished stage is read back, not rerun, so running the
+/// final.safetensors with the mask, pruning.json, and curvature.json with `curvature`). A finished stage is read back, not rerun, so running the
 /// same configuration again continues an interrupted study. The report is built from these files
 /// (`LotteryReport`).
 public struct LotteryTicketStudy<Scalar: TensorScalar> {
@@ -90,7 +90,11 @@ public struct LotteryTicketStudy<Scalar: TensorScalar> {
                 try ResultFiles.prepareDirectory(stageDirectory)
                 try ResultFiles.writeJSON(info, to: stageDirectory.appendingPathComponent("pruning.json"))
             }
-            return try TrainingStage(name: name, detail: detail, trainer: trainer).run(events: events).final
+            let final = try TrainingStage(name: name, detail: detail, trainer: trainer).run(events: events).final
+            try configuration.curvature?.measureStage(
+                name: "\(name) · curvature", in: stageDirectory, training: trainer.configuration, final: final, mask: mask,
+                train: data.train, events: events)
+            return final
         }
 
         // Level 0: the dense network, from the seed's initialization.

@@ -17,6 +17,12 @@ public struct CSVTable: Sendable {
         return ([header] + rows).map { $0.map(field).joined(separator: ",") }.joined(separator: "\n") + "\n"
     }
 
+    /// This table with `columns`' columns to the right (row i beside row i; equal row counts).
+    public func appending(_ columns: CSVTable) -> CSVTable {
+        precondition(rows.count == columns.rows.count, "appending \(columns.rows.count) rows of columns to \(rows.count) rows")
+        return CSVTable(header: header + columns.header, rows: zip(rows, columns.rows).map { $0 + $1 })
+    }
+
     /// Writes the table atomically.
     public func write(to url: URL) throws { try ResultFiles.write(Data(text.utf8), to: url) }
 }
