@@ -40,3 +40,15 @@ public struct DistillationLoss: Codable, Sendable, Hashable {
         perSample(studentLogits, softTargets: softTargets, labels: labels).mean()
     }
 }
+
+/// A trained network whose soft targets a student trains on (`Trainer.teacher`).
+public struct Teacher<Scalar: TensorScalar>: Sendable {
+    public var model: Model<Scalar>
+    public var parameters: ParameterSet<Scalar>
+    public var buffers: ParameterSet<Scalar>
+    public var loss: DistillationLoss
+
+    public init(model: Model<Scalar>, parameters: ParameterSet<Scalar>, buffers: ParameterSet<Scalar>, loss: DistillationLoss) {
+        (self.model, self.parameters, self.buffers, self.loss) = (model, parameters, buffers, loss)
+    }
+}
