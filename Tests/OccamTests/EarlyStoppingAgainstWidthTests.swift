@@ -62,6 +62,11 @@ struct EarlyStoppingAgainstWidthTests {
         #expect(svg.contains("fill=\"\(SeriesColor.scale(1))\"><title>4, 2: 30</title>"))
         #expect(svg.contains("fill=\"\(SeriesColor.scale(0.5))\"><title>16, 2: 20</title>"))
         #expect(svg.contains(">test error (%)</text>") && svg.contains(">30</text>") && svg.contains(">15</text>"))
+        // A narrower range draws what lies beyond it in the end colours and says so on the legend.
+        var clipped = map
+        clipped.range = 15...25
+        #expect(clipped.svg().contains("fill=\"\(SeriesColor.scale(1))\"><title>4, 2: 30</title>") && clipped.svg().contains(">≥ 25</text>")
+            && clipped.svg().contains(">≤ 15</text>"))
         #expect(SeriesColor.scale(0) == SeriesColor.ramp(0, of: 5) && SeriesColor.scale(1) == SeriesColor.ramp(4, of: 5))
     }
 }

@@ -68,11 +68,14 @@ struct NetworksEarlyStopping {
         }
     }
 
+    /// The heat map's colours span the errors from epoch 1 on, so that the first epoch's high errors (drawn in
+    /// the top colour) do not squeeze the band where widths differ.
     var heatMap: HeatMap {
-        HeatMap(
+        let settled = zip(steps, meanTestError).filter { $0.0.epoch >= 1 }.flatMap { $0.1.compactMap { $0 } }
+        return HeatMap(
             title: "Test error over width and training time", xLabel: "width", yLabel: "epoch (log-spaced evaluations)",
             columns: widths.map(String.init), rows: steps.map { tickLabel(Double(String(format: "%.2g", $0.epoch))!) }, values: meanTestError,
-            valueLabel: "test error (%)")
+            valueLabel: "test error (%)", range: settled.min().flatMap { low in settled.max().map { low < $0 ? low...$0 : nil } } ?? nil)
     }
 
     var table: CSVTable {

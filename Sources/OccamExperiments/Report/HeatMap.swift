@@ -73,7 +73,7 @@ public struct HeatMap: Sendable {
 
         // The legend: the scale from the lowest (bottom) to the highest (top) value, with five labelled ticks.
         let (barX, barWidth, steps) = (left + plotWidth + 24, 16.0, 40)
-        let range = scaleRange
+        let range = scaleRange, all = values.flatMap { $0.compactMap { $0 } }
         for step in 0..<steps {
             let t = (Double(step) + 0.5) / Double(steps)
             let y = top + plotHeight - Double(step + 1) * plotHeight / Double(steps)
@@ -82,7 +82,9 @@ public struct HeatMap: Sendable {
         out += "<rect x=\"\(n(barX))\" y=\"\(n(top))\" width=\"\(n(barWidth))\" height=\"\(n(plotHeight))\" fill=\"none\" stroke=\"#333\"/>\n"
         for tick in 0...4 {
             let value = range.lowerBound + Double(tick) / 4 * (range.upperBound - range.lowerBound)
-            out += "<text x=\"\(n(barX + barWidth + 5))\" y=\"\(n(top + plotHeight - Double(tick) / 4 * plotHeight + 4))\">\(tickLabel((value * 10).rounded() / 10))</text>\n"
+            // The ends say so when values lie beyond them (drawn in the end colours).
+            let beyond = tick == 4 && all.contains { $0 > range.upperBound } ? "≥ " : tick == 0 && all.contains { $0 < range.lowerBound } ? "≤ " : ""
+            out += "<text x=\"\(n(barX + barWidth + 5))\" y=\"\(n(top + plotHeight - Double(tick) / 4 * plotHeight + 4))\">\(beyond)\(tickLabel((value * 10).rounded() / 10))</text>\n"
         }
         out += "<text x=\"\(n(barX + barWidth / 2))\" y=\"\(n(top - 8))\" text-anchor=\"middle\">\(escaped(valueLabel))</text>\n"
         return out + "</svg>\n"
