@@ -6,7 +6,7 @@ import Foundation
 struct NetworksEarlyStopping {
     /// What chose a run's stopping step.
     enum Selection: String {
-        /// The lowest error on the run's validation split (held out from training, labels noisy like the training set's).
+        /// The lowest error on the run's validation split (images held out of training; the label noise corrupts only the training split, so its labels are clean).
         case validation
         /// The lowest clean test error: an oracle, used when the sweep has no validation split.
         case test
@@ -63,7 +63,7 @@ struct NetworksEarlyStopping {
 
     var selectionText: String {
         switch selection {
-        case .validation: "the evaluation with the lowest validation error (held out from training, its labels as noisy as the training set's)"
+        case .validation: "the evaluation with the lowest validation error (--validation-count images held out of training, with clean labels: the label noise corrupts only the training split)"
         case .test: "the evaluation with the lowest clean test error — an oracle, since this sweep has no validation split (--validation-count), so it bounds what early stopping could reach from below"
         }
     }
