@@ -80,9 +80,10 @@ double-descent-samples: build
 	$(OCCAM) double-descent features --sample-wise --out runs
 
 # Double descent in width (Nakkiran et al. 2020): MLP 784-H-10, H = 2-512, 20% label noise, 4,000 images, 300 epochs,
-# 3 replicates, two runs at a time.
+# 3 replicates, two runs at a time; the replicates' ensemble at every width, the (width, epoch) test-error heat map and
+# early-stopped errors in the report.
 double-descent-networks: build
-	$(OCCAM) double-descent networks --out runs
+	$(OCCAM) double-descent networks --ensemble --out runs
 
 # Critical learning periods (Achille et al. 2019) at CPU scale: lenet-5 on 5,000 Fashion-MNIST images, blur deficits of
 # 0-40 epochs and 10-epoch windows, 3 replicates, the Fisher trace every epoch.

@@ -23,12 +23,23 @@ extension Model {
         at parameters: ParameterSet<Scalar>, buffers: inout ParameterSet<Scalar>, inputs: Tensor<Scalar>, labels: [Int],
         loss: Loss, labelSmoothing: Double = 0, random: inout RandomGenerator
     ) -> BatchGradients<Scalar> {
+        gradients(at: parameters, buffers: &buffers, inputs: inputs, labels: labels, random: &random) {
+            loss.mean($0, labels: labels, labelSmoothing: labelSmoothing)
+        }
+    }
+
+    /// The same pass with any `objective` of the logits `[N, classes]` (rank 0): a distillation loss against a
+    /// teacher's soft targets.
+    public func gradients(
+        at parameters: ParameterSet<Scalar>, buffers: inout ParameterSet<Scalar>, inputs: Tensor<Scalar>, labels: [Int],
+        random: inout RandomGenerator, objective: (Variable<Scalar>) -> Variable<Scalar>
+    ) -> BatchGradients<Scalar> {
         let variables = parameters.entries.map { (name: $0.name, variable: Variable($0.tensor, requiresGradient: true)) }
         var context = ForwardContext(
             parameters: Dictionary(uniqueKeysWithValues: variables.map { ($0.name, $0.variable) }), buffers: buffers,
             isTraining: true, random: random)
         let logits = self(Variable(inputs), context: &context)
-        let objective = loss.mean(logits, labels: labels, labelSmoothing: labelSmoothing)
+        let objective = objective(logits)
         let grads = gradient(of: objective, wrt: variables.map { $0.variable })
         buffers = context.buffers
         random = context.random

@@ -155,6 +155,9 @@ public struct Trainer<Scalar: TensorScalar> {
     /// Measurements logged to metrics.jsonl during training (the Fisher trace); they change no result, so they
     /// are not part of the configuration.
     public var probes: [TrainingProbe<Scalar>] = []
+    /// Trains on a teacher's soft targets (`DistillationLoss`, the teacher run on each training batch) instead
+    /// of `configuration.loss`; evaluations still use `configuration.loss`. nil: the labels alone.
+    public var teacher: Teacher<Scalar>?
 
     public init(configuration: TrainingConfiguration, data: PreparedData<Scalar>, directory: URL?) throws {
         self.configuration = configuration
@@ -296,7 +299,12 @@ public struct Trainer<Scalar: TensorScalar> {
                 batch.inputs = deficit.applied(to: batch.inputs, channels: train.channels, height: train.height, width: train.width)
             }
             var dropout = root.stream("dropout").stream(state.iteration)
-            let result = model.gradients(
+            let result = teacher.map { teacher in
+                let targets = teacher.loss.softTargets(teacher.model.logits(batch.inputs, parameters: teacher.parameters, buffers: teacher.buffers))
+                return model.gradients(at: state.parameters, buffers: &state.buffers, inputs: batch.inputs, labels: batch.labels, random: &dropout) {
+                    teacher.loss.mean($0, softTargets: targets, labels: batch.labels)
+                }
+            } ?? model.gradients(
                 at: state.parameters, buffers: &state.buffers, inputs: batch.inputs, labels: batch.labels,
                 loss: configuration.loss, labelSmoothing: configuration.labelSmoothing, random: &dropout)
             let rate = configuration.schedule.learningRate(

@@ -113,7 +113,7 @@ public struct DoubleDescentFeaturesStudy<Scalar: TensorScalar> {
         let cutoff = configuration.cutoff.map { Scalar($0) }
             ?? Tensor<Scalar>.defaultCutoff(rows: point.trainSize, columns: point.featureCount)
         var fits: [RandomFeatureFit] = []
-        var predictionSum = Tensor<Scalar>(zeros: testTargets.shape)
+        var ensemble = PredictionAverage<Scalar>()
         for replicate in 0..<configuration.replicates {
             try events(.progress(phase: "draw \(replicate + 1) of \(configuration.replicates)", fraction: Double(replicate) / Double(configuration.replicates)))
             let clock = Date()
@@ -123,7 +123,7 @@ public struct DoubleDescentFeaturesStudy<Scalar: TensorScalar> {
             let coefficients = solution.solution
             let trainPredictions = Tensor.matmul(features, coefficients)
             let testPredictions = map.predictions(test.images, coefficients: coefficients)
-            predictionSum += testPredictions
+            ensemble.add(testPredictions)
             let singularValues = solution.singularValues.scalars.map(Double.init)
             fits.append(RandomFeatureFit(
                 replicate: replicate, testError: classificationError(testPredictions, labels: test.labels),
@@ -134,10 +134,10 @@ public struct DoubleDescentFeaturesStudy<Scalar: TensorScalar> {
                 smallestKeptSingularValue: solution.rank > 0 ? singularValues[solution.rank - 1] : 0,
                 seconds: Date().timeIntervalSince(clock)))
         }
-        let ensemble = predictionSum / Scalar(configuration.replicates)
+        let mean = ensemble.mean!  // validate() requires at least one draw
         return RandomFeaturePointRecord(
-            point: point, precision: Scalar.precisionName, fits: fits, ensembleTestError: classificationError(ensemble, labels: test.labels),
-            ensembleTestSquaredLoss: squaredLoss(ensemble, testTargets))
+            point: point, precision: Scalar.precisionName, fits: fits, ensembleTestError: classificationError(mean, labels: test.labels),
+            ensembleTestSquaredLoss: squaredLoss(mean, testTargets))
     }
 
     /// Mean over rows of the squared distance between prediction and target rows.

@@ -46,7 +46,8 @@ public struct NetworkSweepSummary: Codable, Sendable {
 }
 
 /// Builds a width sweep's results from its run directories alone: runs.csv, networks.csv, curves.csv,
-/// summary.json, test-error.svg (model-wise), epoch-wise-test.svg and epoch-wise-train.svg, and index.html.
+/// summary.json, test-error.svg (model-wise), epoch-wise-test.svg and epoch-wise-train.svg, epoch-width-test.svg (the heat map),
+/// early-stopping.csv and .svg, ensemble.csv when the sweep measured ensembles, and index.html.
 public struct DoubleDescentNetworksReport {
     public var directory: URL
 
@@ -175,13 +176,16 @@ public struct DoubleDescentNetworksReport {
                        color: color)
         }
         let noisy = configuration.labelNoise > 0
+        let ensembles = NetworksEnsembleReport(directory: directory, widths: configuration.widths)
+        if !ensembles.rows.isEmpty { try ensembles.table.write(to: file("ensemble.csv")) }
         try LinePlot(
             title: "Error against width, \(formatted(100 * configuration.labelNoise, digits: 0))% label noise",
             x: PlotAxis("width (log scale)", scale: .logarithmic), y: PlotAxis("error (%)", range: 0...100),
             series: [series("test, clean labels", color: SeriesColor.test, \.testError)]
                 + (noisy ? [series("test, corrupted labels", dashed: true, color: SeriesColor.corruptedTest, \.corruptedTestError)] : [])
                 + [series("train (labels trained on)", dashed: true, color: SeriesColor.train, \.trainError),
-                   series("test, best during training", dashed: true, color: SeriesColor.bestTest, \.bestTestError)],
+                   series("test, best during training", dashed: true, color: SeriesColor.bestTest, \.bestTestError)]
+                + (ensembles.rows.isEmpty ? [] : [ensembles.series(replicates: configuration.replicates)]),
             verticalLines: lines
         ).write(to: file("test-error.svg"))
         for (split, name) in [("test", "Test error (clean labels)"), ("train", "Training error (labels trained on)")] {
@@ -193,7 +197,28 @@ public struct DoubleDescentNetworksReport {
                 }
             ).write(to: file("epoch-wise-\(split).svg"))
         }
+        let earlyStopping = NetworksEarlyStopping(records: records)
+        if !records.isEmpty {
+            try earlyStopping.heatMap.write(to: file("epoch-width-test.svg"))
+            try earlyStopping.plot.write(to: file("early-stopping.svg"))
+            try earlyStopping.table.write(to: file("early-stopping.csv"))
+        }
         var document = try report(configuration, summaries: summaries, threshold: threshold, bounds: bounds, table: table, records: records)
+        if !records.isEmpty {
+            document.sections.insert(.init(
+                title: "Early stopping against width",
+                text: "Mean clean test error over replicates at every evaluated step (rows, log-spaced) of every width (columns): Nakkiran et al.'s Fig. 2 plane. Below, each run stopped at \(earlyStopping.selectionText), against width, beside its final error. "
+                    + earlyStopping.sentences(minimum: bounds?.minimum.width, peak: bounds?.peak.width).joined(separator: " "),
+                image: "epoch-width-test.svg", table: earlyStopping.table, links: [("early-stopping.csv", "early-stopping.csv")]), at: 1)
+            document.sections.insert(.init(title: "Early-stopped test error against width", text: "Mean ± standard deviation over replicates.", image: "early-stopping.svg"), at: 2)
+        }
+        if !ensembles.rows.isEmpty {
+            document.sections.insert(.init(
+                title: "Ensembles: the replicates' averaged predictions against width",
+                text: "At each width the final networks of the \(configuration.replicates) replicates (each trained on its own subset and label noise) predict the clean test set; their softmax outputs are averaged and the class with the largest mean is the ensemble's answer. The plot above shows it (\"test, ensemble\") beside the mean single network's test error, with the interpolation threshold marked. "
+                    + ensembles.sentences(minimum: bounds?.minimum.width, peak: bounds?.peak.width).joined(separator: " "),
+                table: ensembles.table, links: [("ensemble.csv", "ensemble.csv")]), at: 1)
+        }
         if configuration.curvature != nil,
            let section = try SweepCurvatureReport(directory: directory).build(configuration, records: records, summaries: summaries) {
             document.sections.insert(section, at: 1)

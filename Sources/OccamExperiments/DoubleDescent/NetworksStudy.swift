@@ -21,6 +21,9 @@ public struct DoubleDescentNetworksStudy<Scalar: TensorScalar> {
     public var logTrainingEvery: TrainingDuration? = TrainingDuration(iterations: 100)
     /// Measurements logged to every run's metrics.jsonl (`Trainer.probes`: the Fisher trace); they change no result.
     public var probes: [TrainingProbe<Scalar>] = []
+    /// After training, average each width's replicates' softmax outputs on the clean test set into
+    /// `ensemble/width-<w>.json` (`--ensemble`); it changes no training run, so it is not part of the configuration.
+    public var ensemble = false
 
     public init(configuration: DoubleDescentNetworksConfiguration, directory: URL, data: @escaping (UInt64) throws -> PreparedData<Scalar>) {
         (self.configuration, self.directory, self.data) = (configuration, directory, data)
@@ -41,7 +44,7 @@ public struct DoubleDescentNetworksStudy<Scalar: TensorScalar> {
         let runs = configuration.runs
         // Widest first, so that the longest runs do not start last; among equal widths, replicate order.
         let order = runs.indices.sorted { (runs[$0].width, -$0) > (runs[$1].width, -$1) }
-        return try trainConcurrently(order: order, jobs: jobs, events: events, afterStage: { index, final, events in
+        let summaries = try trainConcurrently(order: order, jobs: jobs, events: events, afterStage: { index, final, events in
             // The final network's curvature, a stage of its own.
             if let curvature = configuration.curvature {
                 let run = runs[index]
@@ -67,5 +70,12 @@ public struct DoubleDescentNetworksStudy<Scalar: TensorScalar> {
                 name: run.name, detail: "\(total) iterations (\(steps)) on \(noisy.train.count) images, \(configuration.condition)",
                 trainer: trainer)
         }
+        if ensemble, let first = noisyData.first?.0.test {
+            // Every replicate's clean test set is the whole test split: the members predict the same images.
+            try ExperimentError.require(
+                noisyData.allSatisfy { $0.0.test.labels == first.labels }, "the replicates' test sets differ, so their predictions cannot be averaged")
+            try measureEnsembles(cleanTest: first, events: events)
+        }
+        return summaries
     }
 }

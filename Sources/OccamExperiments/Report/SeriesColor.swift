@@ -26,12 +26,16 @@ public enum SeriesColor {
     /// The `index`-th of `count` ordered values: from dark violet through blue and green to yellow-green
     /// (viridis, without its last, hard-to-see yellow).
     public static func ramp(_ index: Int, of count: Int) -> String {
+        scale(count > 1 ? Double(min(max(index, 0), count - 1)) / Double(count - 1) : 0)
+    }
+
+    /// The colour at `t` in [0, 1] (clamped) of the same sequential scale: heat maps' cells.
+    public static func scale(_ t: Double) -> String {
         let stops: [(Double, Double, Double)] = [
             (68, 1, 84), (72, 40, 120), (62, 73, 137), (49, 104, 142), (38, 130, 142), (31, 158, 137), (53, 183, 121),
             (110, 206, 88), (181, 222, 43),
         ]
-        let t = count > 1 ? Double(min(max(index, 0), count - 1)) / Double(count - 1) : 0
-        let position = t * Double(stops.count - 1)
+        let position = min(max(t.isFinite ? t : 0, 0), 1) * Double(stops.count - 1)
         let low = Int(position.rounded(.down)), high = min(low + 1, stops.count - 1)
         let f = position - Double(low)
         func channel(_ a: Double, _ b: Double) -> Int { Int((a + f * (b - a)).rounded()) }
