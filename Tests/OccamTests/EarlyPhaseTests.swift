@@ -169,8 +169,11 @@ import Testing
         #expect(message { _ in } == "")
         var late = Self.blobStudy()
         late.rewindIterations = [0, 30]
-        let model: Model<Double> = try late.training.buildModel(inputShape: [6], classes: 3)
-        #expect(throws: ExperimentError.self) { try late.validate(model: model, trainCount: 200) }
+        let train = blobData(late.training)(late.training.seed).train
+        let model: Model<Double> = try late.training.buildModel(inputShape: train.imageShape, classes: train.classCount)
+        #expect(throws: ExperimentError.self) { try late.validate(model: model, trainCount: train.count) }
+        late.rewindIterations = [0, 29]
+        try late.validate(model: model, trainCount: train.count)
     }
 
     @Test func tinyStudyTrainsResumesAndReportsPairedChanges() throws {
