@@ -4,7 +4,7 @@
 SWIFT ?= swift
 OCCAM := .build/release/occam
 
-.PHONY: demo train curvature evidence flatness saddles connectivity min-norm kernel kernel-full randomize randomize-table memorize double-descent double-descent-samples double-descent-networks critical-period simplicity simplicity-paper simplicity-perceptron test bench system-packages build clean
+.PHONY: demo train curvature evidence flatness saddles connectivity min-norm kernel kernel-full randomize randomize-table memorize double-descent double-descent-samples double-descent-networks critical-period early-phase simplicity simplicity-paper simplicity-perceptron test bench system-packages build clean
 
 system-packages:
 	@scripts/install-system-packages.sh
@@ -89,6 +89,11 @@ double-descent-networks: build
 # 0-40 epochs and 10-epoch windows, 3 replicates, the Fisher trace every epoch.
 critical-period: build
 	$(OCCAM) critical-period --out runs
+
+# The early phase of training (Frankle, Schwab & Morcos 2020): LeNet-300-100 on Fashion-MNIST, a ticket rewound to
+# k = 0, 100, 500, 2000 against signs kept, magnitudes kept, permuted and fresh starting points, 3 replicates.
+early-phase: build
+	$(OCCAM) early-phase --out runs
 
 # Simplicity bias of random networks (Valle-Perez et al. 2019; De Palma et al. 2019): 2 x 10^7 random 7-40-40-1
 # networks' functions on {0,1}^7 counted against their Lempel-Ziv complexity, and the Hamming robustness of

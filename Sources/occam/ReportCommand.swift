@@ -6,7 +6,7 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Rebuild a study's tables, plots and index.html from the files in its run directory.",
-        discussion: "Works on the directories of occam lottery, connectivity, kernel, randomize, double-descent, curvature, evidence, flatness, critical-period, saddles and simplicity; nothing is retrained or measured again.")
+        discussion: "Works on the directories of occam lottery, early-phase, connectivity, kernel, randomize, double-descent, curvature, evidence, flatness, critical-period, saddles and simplicity; nothing is retrained or measured again.")
 
     @Argument(help: "The run directory (the one holding config.json).") var runDirectory: String
     @Flag(help: "Also write TensorBoard event files of every training run's metrics.jsonl to RUN_DIR/tensorboard (an occam train run directory too): tensorboard --logdir RUN_DIR/tensorboard.")
@@ -23,6 +23,7 @@ struct ReportCommand: ParsableCommand {
         }
         switch try RunStore.experimentName(in: directory) {
         case LotteryConfiguration.experimentName: try LotteryReport(directory: directory).build()
+        case EarlyPhaseConfiguration.experimentName: try EarlyPhaseReport(directory: directory).build()
         case ConnectivityConfiguration.experimentName: try ConnectivityReport(directory: directory).build()
         case KernelConfiguration.experimentName: try KernelReport(directory: directory).build()
         case RandomizeConfiguration.experimentName: try RandomizeReport(directory: directory).build()

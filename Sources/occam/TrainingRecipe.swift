@@ -43,3 +43,8 @@ enum CriticalPeriodRecipe: TrainingRecipe {
     static var defaults: TrainingConfiguration { CriticalPeriodConfiguration.defaultTraining }
     static var fisherEvery: String { "1ep" }
 }
+
+/// Frankle & Carbin's LeNet-300-100 recipe for 5,000 iterations without a validation split: `occam early-phase`.
+enum EarlyPhaseRecipe: TrainingRecipe {
+    static var defaults: TrainingConfiguration { EarlyPhaseConfiguration.defaultTraining }
+}

@@ -355,6 +355,14 @@ struct BadOptionTests {
         (["critical-period", "--epochs-after", "0"], "--epochs-after"),
         (["critical-period", "--deficit", "noise"], "--deficit"),
         (["critical-period", "--window-length", "0"], "--window-length"),
+        (["early-phase", "--rewind-iterations", "0,soon"], "--rewind-iterations"),
+        (["early-phase", "--rewind-iterations", "500,100"], "ascending"),
+        (["early-phase", "--rewind-iterations", "0,6000"], "not before the end of training"),
+        (["early-phase", "--perturbations", "permuted,signs-kept"], "must include ticket"),
+        (["early-phase", "--perturbations", "ticket,shuffled"], "--perturbations"),
+        (["early-phase", "--levels", "0"], "--levels"),
+        (["early-phase", "--prune-rate", "1"], "pruning rates"),
+        (["early-phase", "--jobs", "0"], "--jobs"),
     ]
 
     @Test func everyCommandRefusesBadValuesWithAMessageAndNoCrash() throws {

@@ -83,6 +83,12 @@ public struct LotteryConfiguration: ExperimentConfiguration, Hashable {
     /// The names of the prunable parameters among `parameters`, in model order.
     /// - Throws: `LotteryError.unknownPrunable` for a listed name the model lacks, `.nothingToPrune` for none.
     public func prunableNames<Scalar>(of parameters: ParameterSet<Scalar>) throws -> [String] {
+        try Self.prunableNames(prunable, of: parameters)
+    }
+
+    /// The names among `parameters` that `prunable` selects ("weights", "all" or a list of names), in model order.
+    /// - Throws: `LotteryError.unknownPrunable` for a listed name the model lacks, `.nothingToPrune` for none.
+    public static func prunableNames<Scalar>(_ prunable: String, of parameters: ParameterSet<Scalar>) throws -> [String] {
         let names: [String]
         switch prunable {
         case "weights": names = parameters.entries.filter { $0.tensor.rank >= 2 }.map(\.name)
