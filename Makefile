@@ -4,7 +4,7 @@
 SWIFT ?= swift
 OCCAM := .build/release/occam
 
-.PHONY: demo train curvature evidence flatness saddles connectivity min-norm kernel kernel-full randomize randomize-table memorize double-descent double-descent-samples double-descent-networks critical-period early-phase simplicity simplicity-paper simplicity-perceptron test bench system-packages build clean
+.PHONY: demo train curvature evidence flatness saddles connectivity min-norm kernel kernel-full randomize randomize-table memorize double-descent double-descent-samples double-descent-networks critical-period early-phase simplicity simplicity-paper simplicity-perceptron reproduce test bench system-packages build clean
 
 system-packages:
 	@scripts/install-system-packages.sh
@@ -107,6 +107,13 @@ simplicity-paper: build
 
 simplicity-perceptron: build
 	$(OCCAM) simplicity --perceptron --draws 10000000 --out runs
+
+# Papers' numbers beside Occam's (`occam reproduce`, cpu scale): fetches MNIST if it is missing, runs each claim's
+# study (finished ones are read from runs/) and writes runs/reproduce-cpu/reproduce.csv and index.html. The MNIST
+# kernel claim needs about 15 GB of memory.
+reproduce: build
+	scripts/fetch-data.sh mnist
+	$(OCCAM) reproduce --out runs
 
 test: system-packages
 	@scripts/install-python-packages.sh

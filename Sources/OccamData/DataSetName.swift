@@ -79,7 +79,8 @@ public enum DataSetName: String, CaseIterable, Codable, Sendable, CustomStringCo
     ///
     /// Fashion-MNIST is searched as `FashionMNIST.locate` does (ending with the Debian location); CIFAR-10 as
     /// `CIFAR10.locate` does. MNIST and KMNIST: with `directory`, `directory/<directoryName>` then `directory`;
-    /// without, `$OCCAM_DATA/<directoryName>` then `$OCCAM_DATA` (when set).
+    /// without, `<root>/<directoryName>` then `<root>`, where root is `occamDataRoot()` (`$OCCAM_DATA`, else
+    /// `~/.local/share/occam`, where `scripts/fetch-data.sh` puts MNIST).
     /// - Returns: the first directory that holds the set, or nil; and every directory searched, in order.
     public func locate(
         directory: URL? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
@@ -133,14 +134,14 @@ public func loadDataSet<Scalar: TensorScalar>(
 }
 
 /// The directories that may hold a data set stored in `subdirectory`: with `directory` (the user's
-/// `--data-dir`), `directory/subdirectory` then `directory`; without, `$OCCAM_DATA/subdirectory` then
-/// `$OCCAM_DATA` when that variable is set and not empty.
+/// `--data-dir`), `directory/subdirectory` then `directory`; without, `occamDataRoot()/subdirectory` then
+/// `occamDataRoot()` (`$OCCAM_DATA`, else the user's data directory).
 func dataDirectoryCandidates(subdirectory: String, directory: URL?, environment: [String: String]) -> [URL] {
     let root: URL
     if let directory {
         root = directory
-    } else if let path = environment["OCCAM_DATA"], !path.isEmpty {
-        root = URL(fileURLWithPath: path)
+    } else if let dataRoot = occamDataRoot(environment: environment) {
+        root = dataRoot
     } else {
         return []
     }

@@ -33,7 +33,8 @@ public enum FashionMNIST {
     /// Finds the directory holding all four files (each gzip-compressed or not).
     ///
     /// Searched in order: with `directory`, that directory and its subdirectory "fashion-mnist" only;
-    /// without, `$OCCAM_DATA/fashion-mnist`, `$OCCAM_DATA` (when set), then `systemDirectory`.
+    /// without, `<root>/fashion-mnist`, `<root>` (root: `occamDataRoot()`, `$OCCAM_DATA` or the user's data directory),
+    /// then `systemDirectory`.
     /// - Returns: the first directory that holds the set, or nil; and every directory searched, in order.
     public static func locate(
         directory: URL? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
@@ -42,8 +43,7 @@ public enum FashionMNIST {
         if let directory {
             candidates = [directory, directory.appendingPathComponent(directoryName)]
         } else {
-            if let root = environment["OCCAM_DATA"], !root.isEmpty {
-                let rootURL = URL(fileURLWithPath: root)
+            if let rootURL = occamDataRoot(environment: environment) {
                 candidates = [rootURL.appendingPathComponent(directoryName), rootURL]
             }
             candidates.append(systemDirectory)

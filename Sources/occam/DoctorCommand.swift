@@ -7,10 +7,10 @@ import OccamTensor
 struct DoctorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
-        abstract: "Check the set-up: which BLAS is linked, whether LAPACKE works, whether the default data set is installed."
+        abstract: "Check the set-up: which BLAS is linked, whether LAPACKE works, which data sets are installed."
     )
 
-    @Option(help: "Directory holding fashion-mnist/ (default: $OCCAM_DATA, then /usr/share/datasets).")
+    @Option(help: "Directory holding the data sets (default: $OCCAM_DATA, else ~/.local/share/occam; Fashion-MNIST also /usr/share/datasets).")
     var dataDir: String?
 
     func run() throws {
@@ -33,16 +33,27 @@ struct DoctorCommand: ParsableCommand {
             print("  check:       FAILED: \(error)")
         }
 
-        print("Data: Fashion-MNIST (the default data set)")
-        let location = FashionMNIST.locate(directory: dataDir.map { URL(fileURLWithPath: $0) })
-        if let found = location.found {
-            print("  found:       \(found.path)")
-        } else {
-            print("  missing:     looked in \(location.searched.map(\.path).joined(separator: ", "))")
-            let sudo = getuid() == 0 ? "" : "sudo "
-            print("  install:     \(sudo)apt-get install \(FashionMNIST.debianPackage)  (or set OCCAM_DATA / --data-dir)")
+        print("Data sets")
+        for dataset in DataSetName.allCases {
+            let location = dataset.locate(directory: dataDir.map { URL(fileURLWithPath: $0) })
+            let name = (dataset.rawValue + (dataset == .defaultDataSet ? " (default)" : "") + ":").padding(toLength: 26, withPad: " ", startingAt: 0)
+            if let found = location.found {
+                print("  \(name)found in \(found.path)")
+            } else {
+                print("  \(name)missing (looked in \(location.searched.map(\.path).joined(separator: ", ")))")
+                print("  \("".padding(toLength: 26, withPad: " ", startingAt: 0))get it: \(howToGet(dataset))")
+            }
         }
         if !healthy { throw ExitCode.failure }
+    }
+
+    /// The command or place that provides a missing data set.
+    private func howToGet(_ dataset: DataSetName) -> String {
+        switch dataset {
+        case .fashionMNIST: "\(getuid() == 0 ? "" : "sudo ")apt-get install \(FashionMNIST.debianPackage)  (or set OCCAM_DATA / --data-dir)"
+        case .mnist: "scripts/fetch-data.sh mnist  (into $OCCAM_DATA/mnist, default ~/.local/share/occam/mnist)"
+        case .kmnist, .cifar10: "download it into $OCCAM_DATA/\(dataset.directoryName) (or name a directory with --data-dir)"
+        }
     }
 
     /// A tiny solve, eigendecomposition and SVD with known answers.

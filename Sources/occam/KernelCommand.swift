@@ -30,11 +30,12 @@ struct KernelCommand: ParsableCommand {
             finished fits.
             """)
 
+    @Option(help: "Data set: \(DataSetName.allCases.map(\.rawValue).joined(separator: ", ")).") var dataset: DataSetName = .fashionMNIST
     @Option(help: "gaussian, laplacian, polynomial or linear.") var kernel: KernelFunction.Kind = .gaussian
     @Option(parsing: .unconditional, help: "The bandwidth σ.") var bandwidth = 5.0
     @Option(parsing: .unconditional, help: "The polynomial kernel's degree.") var degree = 2
     @Option(help: "pixels or gabor.") var features: KernelFeatures = .pixels
-    @Option(help: "Training-set sizes, comma-separated (up to 60000 for Fashion-MNIST).") var trainSizes = "1000,2000,5000,10000"
+    @Option(help: "Training-set sizes, comma-separated (up to 60000 for the MNIST family).") var trainSizes = "1000,2000,5000,10000"
     @Option(help: "Ridges λ to fit besides exact interpolation, comma-separated; 0 for none.") var ridge = "0.1"
     @Flag(inversion: .prefixedNo, help: "Also interpolate uniformly random labels.") var randomLabels = true
     @Option(help: "float32, or float64 (twice the memory).") var precision: Precision = .float32
@@ -45,6 +46,7 @@ struct KernelCommand: ParsableCommand {
 
     func kernelConfiguration() throws -> KernelConfiguration {
         var c = KernelConfiguration()
+        c.dataset = dataset
         c.function = KernelFunction(kind: kernel, bandwidth: bandwidth, degree: degree)
         c.features = features
         c.trainSizes = try parsePositiveIntegers(trainSizes, option: "--train-sizes", example: "1000,2000,5000")

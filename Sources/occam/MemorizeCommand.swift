@@ -30,6 +30,7 @@ struct MemorizeCommand: ParsableCommand {
             """)
 
     @Option(name: [.customShort("n"), .long], parsing: .unconditional, help: "Training images to memorize.") var samples = 10_000
+    @Option(help: "Data set: \(DataSetName.allCases.map(\.rawValue).joined(separator: ", ")).") var dataset: DataSetName = .fashionMNIST
     @Option(help: "random (uniform classes 0-9 as real targets) or true.") var labels = "random"
     @Option(help: "float64, or float32.") var precision: Precision = .float64
     @Option(help: "centred (units face away from the median projection: smaller cancelling sums) or zhang (every unit faces right, as in the paper).")
@@ -53,9 +54,9 @@ struct MemorizeCommand: ParsableCommand {
     }
 
     private func memorize<Scalar: TensorScalar>(_: Scalar.Type) throws {
-        let all: LabeledImages<Scalar> = try loadDataSet(.fashionMNIST, split: .train, directory: dataDir.map { URL(fileURLWithPath: $0) })
+        let all: LabeledImages<Scalar> = try loadDataSet(dataset, split: .train, directory: dataDir.map { URL(fileURLWithPath: $0) })
         guard samples <= all.count else {
-            throw ValidationError("--samples \(samples) exceeds the \(all.count) training images of Fashion-MNIST.")
+            throw ValidationError("--samples \(samples) exceeds the \(all.count) training images of \(dataset.displayName).")
         }
         let subsetIndices = DataSubsets.subsetIndices(count: all.count, size: samples, seed: seed)
         let subset = all.subset(subsetIndices)
@@ -91,7 +92,7 @@ struct MemorizeCommand: ParsableCommand {
             float64RoundingScale: cancellation * 0x1p-53, float32RoundingScale: cancellation * 0x1p-24,
             largestHiddenWeight: network.direction.map(abs).max() ?? 0)
 
-        let directory = URL(fileURLWithPath: out).appendingPathComponent("memorize")
+        let directory = URL(fileURLWithPath: out).appendingPathComponent(dataset == .fashionMNIST ? "memorize" : "memorize-\(dataset.rawValue)")
         try ResultFiles.prepareDirectory(directory)
         try ResultFiles.writeJSON(result, to: directory.appendingPathComponent("result.json"))
         let parameters = network.model(inputShape: images.imageShape, as: Scalar.self).parameters

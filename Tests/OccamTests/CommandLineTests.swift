@@ -1,5 +1,6 @@
 import Foundation
 import OccamData
+import OccamExperiments
 import Testing
 
 /// The `occam` executable built beside the test bundle (`swift test` builds every product).
@@ -145,5 +146,29 @@ struct CommandLineTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("runs").path).count == 1)
         #expect(try Data(contentsOf: run.appendingPathComponent("summary.json")) == summary)
         #expect(try occam(["rerun", root.path]).status != 0)
+    }
+
+    @Test func reproduceListsEveryClaimAndRejectsAnUnknownOne() throws {
+        let listing = try occam(["reproduce", "--list"])
+        #expect(listing.status == 0)
+        for claim in reproductionClaims {
+            #expect(listing.output.contains(claim.id) && listing.output.contains(claim.commandLine(.paper)) && listing.output.contains(claim.rule.text))
+        }
+        let unknown = try occam(["reproduce", "no-such-claim"])
+        #expect(unknown.status != 0 && unknown.errors.contains("unknown claim \"no-such-claim\"") && unknown.errors.contains("--list"))
+    }
+
+    /// Every claim's study arguments parse and validate at both scales (a claim whose options a study no longer
+    /// takes fails here), and with no finished study every claim is reported as not measured.
+    @Test func reproduceParsesEveryClaimsStudyAndReportsUnfinishedOnesAsNotMeasured() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("occam-reproduce-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for scale in ReproductionScale.allCases {
+            let result = try occam(["reproduce", "--scale", scale.rawValue, "--finished-only", "--out", directory.path])
+            #expect(result.status == 0, "\(scale): \(result.errors)")
+            #expect(result.output.contains("\(reproductionClaims.count) claims: \(reproductionClaims.count) not measured."))
+            let csv = try String(contentsOf: directory.appendingPathComponent("reproduce-\(scale.rawValue)/reproduce.csv"), encoding: .utf8)
+            #expect(csv.split(separator: "\n").count == reproductionClaims.count + 1)
+        }
     }
 }
