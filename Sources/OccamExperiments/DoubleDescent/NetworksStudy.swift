@@ -7,8 +7,8 @@ import OccamTensor
 /// Runs a `DoubleDescentNetworksConfiguration` in its run directory: `replicate-<r>/width-<w>/`, each a
 /// Trainer run whose metrics.jsonl holds the noisy training split ("train"), the clean test split ("test") and
 /// the test split with corrupted labels ("test-corrupted") at every evaluation. Finished runs are read back, so
-/// an interrupted sweep continues.
-public struct DoubleDescentNetworksStudy<Scalar: TensorScalar> {
+/// an interrupted sweep continues. Its units (`UnitStudy`) are the runs, in `configuration.runs` order.
+public struct DoubleDescentNetworksStudy<Scalar: TensorScalar>: UnitStudy {
     public var configuration: DoubleDescentNetworksConfiguration
     public var directory: URL
     /// The prepared (clean) data for a seed.
@@ -33,14 +33,33 @@ public struct DoubleDescentNetworksStudy<Scalar: TensorScalar> {
     /// events naming their run. BLAS runs single-threaded throughout, and is restored afterwards.
     @discardableResult
     public func run(events: (StudyEvent) throws -> Void = { _ in }) throws -> [TrainingSummary] {
+        let runs = configuration.runs
+        // Widest first, so that the longest runs do not start last; among equal widths, replicate order.
+        return try train(order: runs.indices.sorted { (runs[$0].width, -$0) > (runs[$1].width, -$1) }, events: events)
+    }
+
+    /// "replicate 0 · width 8", ...: one unit per run of `configuration.runs`.
+    public var unitNames: [String] { configuration.runs.map(\.name) }
+
+    public func isFinished(unit: Int) -> Bool {
+        let run = directory.appendingPathComponent(configuration.runs[unit].path)
+        return RunStore.isComplete(run)
+            && (configuration.curvature == nil || FileManager.default.fileExists(atPath: run.appendingPathComponent(SweepCurvature.fileName).path))
+    }
+
+    /// Trains (and measures) run `unit` of `configuration.runs` unless it is finished.
+    public func run(unit: Int, events: (StudyEvent) throws -> Void) throws {
+        _ = try train(order: [unit], events: events)
+    }
+
+    /// Trains the runs at the indices `order`, in that order (`jobs` at a time); their summaries in index order.
+    private func train(order: [Int], events: (StudyEvent) throws -> Void) throws -> [TrainingSummary] {
         try configuration.validate()
         let noisyData = try (0..<configuration.replicates).map { replicate in
             let seed = configuration.seed(ofReplicate: replicate)
             return configuration.condition.apply(to: try data(seed), seed: seed)
         }
         let runs = configuration.runs
-        // Widest first, so that the longest runs do not start last; among equal widths, replicate order.
-        let order = runs.indices.sorted { (runs[$0].width, -$0) > (runs[$1].width, -$1) }
         return try trainConcurrently(order: order, jobs: jobs, events: events, afterStage: { index, final, events in
             // The final network's curvature, a stage of its own.
             if let curvature = configuration.curvature {
