@@ -13,17 +13,18 @@ public final class RunDirectoryLock: @unchecked Sendable {
     public let directory: URL
     private var descriptor: Int32
 
-    /// Takes the lock on `directory`, which must exist.
+    /// Takes the lock on `directory`, which must exist: exclusive (one writer of the whole run) or `shared`
+    /// (one of many Slurm tasks, each writing only its own unit, which it locks exclusively on its own).
     /// - Throws: `RunDirectoryLockError.held` (naming the holder's process ID) when another holder has it,
     ///   `.cannotLock` when the lock file cannot be opened or locked.
-    public init(_ directory: URL) throws {
+    public init(_ directory: URL, shared: Bool = false) throws {
         self.directory = directory
         let url = directory.appendingPathComponent(Self.fileName)
         descriptor = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw RunDirectoryLockError.cannotLock(directory, reason: ResultFileError.describe(errno: errno))
         }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+        guard flock(descriptor, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0 else {
             let code = errno
             let holder = Self.holder(descriptor)
             close(descriptor)
@@ -31,6 +32,8 @@ public final class RunDirectoryLock: @unchecked Sendable {
             if code == EWOULDBLOCK || code == EAGAIN { throw RunDirectoryLockError.held(directory, pid: holder) }
             throw RunDirectoryLockError.cannotLock(directory, reason: ResultFileError.describe(errno: code))
         }
+        // Shared holders leave the file alone: it names the last exclusive holder.
+        guard !shared else { return }
         let text = Array("\(getpid())\n".utf8)
         _ = ftruncate(descriptor, 0)
         _ = text.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
@@ -46,15 +49,15 @@ public final class RunDirectoryLock: @unchecked Sendable {
 
     deinit { release() }
 
-    /// Locks `directory` for the rest of this process's life. A directory this process already holds is not
-    /// locked again, so a study may reopen its own run.
+    /// Locks `directory` for the rest of this process's life, exclusively or `shared`. A directory this
+    /// process already holds is not locked again, so a study may reopen its own run.
     /// - Throws: as `init`.
-    public static func holdForProcess(_ directory: URL) throws {
+    public static func holdForProcess(_ directory: URL, shared: Bool = false) throws {
         let key = directory.standardizedFileURL.resolvingSymlinksInPath().path
         heldLock.lock()
         defer { heldLock.unlock() }
         guard held[key] == nil else { return }
-        held[key] = try RunDirectoryLock(directory)
+        held[key] = try RunDirectoryLock(directory, shared: shared)
     }
 
     /// The process ID written in the lock file, if it can be read.

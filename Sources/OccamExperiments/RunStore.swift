@@ -25,6 +25,14 @@ public struct StoredConfiguration<Configuration: ExperimentConfiguration>: Codab
     }
 }
 
+/// What a process writes in a run directory, and so how it locks it.
+public enum RunAccess: Sendable, Equatable {
+    /// The whole run (a local run, a Slurm submission): no other process may hold the directory.
+    case wholeRun
+    /// Only unit `I`'s directories (a Slurm array task): other units' tasks may run beside it, a whole run may not.
+    case unit(Int)
+}
+
 /// Where runs live: one directory per configuration under a root (`--out`, default `runs/`), named after the
 /// experiment, a label and a hash of the canonical JSON, as OpenLTH does. Running the same configuration
 /// again finds the same directory; every stage there whose outputs exist is skipped, so an interrupted run
@@ -61,13 +69,21 @@ public enum RunStore {
     ///   config.json (a hash collision or a hand-edited file), `RunDirectoryLockError.held` when another
     ///   process is writing the run, and `ResultFileError`.
     public static func open<Configuration: ExperimentConfiguration>(
-        _ configuration: Configuration, precision: String, under root: URL
+        _ configuration: Configuration, precision: String, under root: URL, access: RunAccess = .wholeRun
     ) throws -> URL {
         let directory = root.appendingPathComponent(try directoryName(for: configuration, precision: precision))
         let url = directory.appendingPathComponent("config.json")
-        // One process at a time writes a run (held until this process ends).
+        // One process at a time writes a run, or one process per unit (held until this process ends).
         try ResultFiles.prepareDirectory(directory)
-        try RunDirectoryLock.holdForProcess(directory)
+        switch access {
+        case .wholeRun:
+            try RunDirectoryLock.holdForProcess(directory)
+        case .unit(let unit):
+            try RunDirectoryLock.holdForProcess(directory, shared: true)
+            let unitLock = directory.appendingPathComponent("slurm/locks/unit-\(unit)")
+            try ResultFiles.prepareDirectory(unitLock)
+            try RunDirectoryLock.holdForProcess(unitLock)
+        }
         if FileManager.default.fileExists(atPath: url.path) {
             let existing = try readConfiguration(Configuration.self, in: directory)
             guard existing.configuration == configuration, existing.precision == precision else {

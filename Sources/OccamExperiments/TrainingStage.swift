@@ -58,8 +58,8 @@ struct TrainingStage<Scalar: TensorScalar> {
     }
 }
 
-/// Runs `job(index)` for every index in `order` (a permutation of 0..<`order.count`), up to `jobs` at once, and
-/// returns the results by index. Every job runs with single-threaded BLAS whatever `jobs` is, so results do
+/// Runs `job(index)` for every index in `order` (distinct indices: all of a study's, or one Slurm unit's), up
+/// to `jobs` at once, and returns the results in increasing index order. Every job runs with single-threaded BLAS whatever `jobs` is, so results do
 /// not depend on it (OpenBLAS's threaded products round differently); the previous BLAS setting is restored
 /// afterwards. Each job gets an event sender that delivers its events one at a time.
 func runStudyJobs<Result: Sendable>(
@@ -78,7 +78,7 @@ func runStudyJobs<Result: Sendable>(
             results.withLock { $0[index] = result }
         }
     }
-    return results.withLock { finished in order.indices.map { finished[$0]! } }
+    return results.withLock { finished in order.sorted().map { finished[$0]! } }
 }
 
 /// Runs the training stages `stage(index)` for every index in `order` through `runStudyJobs` and returns their

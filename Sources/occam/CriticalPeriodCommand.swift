@@ -47,6 +47,7 @@ struct CriticalPeriodCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seed of the first replicate.") var seed: UInt64 = 0
     @Option(help: "Directory for runs.") var out = "runs"
     @Flag(help: "Print only the summary.") var quiet = false
+    @OptionGroup(title: "Cluster") var cluster: ClusterOptions
 
     func studyConfiguration() throws -> CriticalPeriodConfiguration {
         let recipe = try training.configuration(
@@ -79,23 +80,24 @@ struct CriticalPeriodCommand: ParsableCommand {
     private func study<Scalar: TensorScalar>(_: Scalar.Type) throws {
         let configuration = try studyConfiguration()
         let data = configuration.training.data
-        let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out))
+        let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out), access: cluster.access)
         let jobs = self.jobs ?? ProcessInfo.processInfo.activeProcessorCount
         let runs = configuration.runs.count
-        if !quiet {
+        if !quiet && cluster.unit == nil {
             let t = configuration.training
             let windows = configuration.windowOnsets.isEmpty
                 ? "" : ", windows of \(configuration.windowLength) epochs at \(configuration.windowOnsets.map(String.init).joined(separator: ", "))"
             status("Critical period: \(t.model) on \(t.trainSize.map(String.init) ?? "all") \(t.dataset.displayName) images, \(configuration.deficit.rawValue) for \(configuration.deficitLengths.map(String.init).joined(separator: ", ")) epochs\(windows), then \(configuration.epochsAfter) epochs; \(configuration.replicates) replicates: \(runs) runs, \(jobs) at a time")
             status("Run directory: \(directory.path)")
         }
-        let reporter = StudyReporter(totalStages: runs, quiet: quiet)
         var study = CriticalPeriodStudy<Scalar>(configuration: configuration, directory: directory) { seed in
             try PreparedData<Scalar>(data, seed: seed, directory: training.dataDirectory)
         }
         study.jobs = jobs
         study.logTrainingEvery = try training.logTrainingEvery()
         study.probes = try training.probes()
+        if try cluster.handle(study, stages: runs, quiet: quiet) { return }
+        let reporter = StudyReporter(totalStages: runs, quiet: quiet)
         try study.run { reporter.handle($0) }
         let summary = try CriticalPeriodReport(directory: directory).build()
         print("\n onset  length  runs  final test accuracy (%)  change from no deficit (pp)  peak Fisher trace")

@@ -54,6 +54,7 @@ struct DoubleDescentNetworksCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seed of the first replicate.") var seed: UInt64 = 0
     @Option(help: "Directory for runs.") var out = "runs"
     @Flag(help: "Print only the summary.") var quiet = false
+    @OptionGroup(title: "Cluster") var cluster: ClusterOptions
 
     func networksConfiguration() throws -> DoubleDescentNetworksConfiguration {
         guard training.width == nil else {
@@ -88,17 +89,16 @@ struct DoubleDescentNetworksCommand: ParsableCommand {
     private func study<Scalar: TensorScalar>(_: Scalar.Type) throws {
         let configuration = try networksConfiguration()
         let data = configuration.training.data
-        let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out))
+        let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out), access: cluster.access)
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let jobs = self.jobs ?? cores
         let runs = configuration.runs.count
-        if !quiet {
+        if !quiet && cluster.unit == nil {
             let t = configuration.training
             status("Double descent in width: \(t.model), widths \(configuration.widths.map(String.init).joined(separator: ", ")), \(configuration.condition) on \(t.trainSize.map(String.init) ?? "all") \(t.dataset.displayName) images, \(t.steps) each, \(configuration.replicates) replicates: \(runs) runs, \(jobs) at a time")
             status("Run directory: \(directory.path)")
         }
-        let reporter = StudyReporter(
-            totalStages: (configuration.curvature == nil ? runs : 2 * runs) + (ensemble ? configuration.widths.count : 0), quiet: quiet)
+        let stages = (configuration.curvature == nil ? runs : 2 * runs) + (ensemble ? configuration.widths.count : 0)
         var study = DoubleDescentNetworksStudy<Scalar>(configuration: configuration, directory: directory) { seed in
             try PreparedData<Scalar>(data, seed: seed, directory: training.dataDirectory)
         }
@@ -106,6 +106,8 @@ struct DoubleDescentNetworksCommand: ParsableCommand {
         study.logTrainingEvery = try training.logTrainingEvery()
         study.probes = try training.probes()
         study.ensemble = ensemble
+        if try cluster.handle(study, stages: stages, quiet: quiet) { return }
+        let reporter = StudyReporter(totalStages: stages, quiet: quiet)
         try study.run { reporter.handle($0) }
         let summaries = try DoubleDescentNetworksReport(directory: directory).build()
         print("\n width  parameters  runs  train error (%)   test error (%)    corrupted test (%)  best test during training (%)")

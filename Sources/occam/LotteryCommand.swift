@@ -52,6 +52,7 @@ struct LotteryCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seed of the first replicate.") var seed: UInt64 = 0
     @Option(help: "Directory for runs.") var out = "runs"
     @Flag(help: "Print only the summary.") var quiet = false
+    @OptionGroup(title: "Cluster") var cluster: ClusterOptions
 
     func lotteryConfiguration() throws -> LotteryConfiguration {
         var c = LotteryConfiguration(training: try training.configuration(steps: steps, evalEvery: evalEvery, seed: seed))
@@ -89,19 +90,20 @@ struct LotteryCommand: ParsableCommand {
         try configuration.validate(
             model: configuration.training.buildModel(inputShape: first.train.imageShape, classes: first.train.classCount, as: Scalar.self),
             trainCount: first.train.count)
-        let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out))
+        let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out), access: cluster.access)
         let stages = configuration.stageCount
-        if !quiet {
+        if !quiet && cluster.unit == nil {
             status("Lottery study: \(configuration.training.model) on \(configuration.training.dataset.displayName), \(counted(configuration.levels, "pruning level")), \(counted(configuration.replicates, "replicate")), \(counted(configuration.trainingRunCount, "training run")) of \(configuration.training.steps)\(configuration.curvature == nil ? "" : ", each network's curvature measured")")
             status("Run directory: \(directory.path)")
         }
-        let reporter = StudyReporter(totalStages: stages, quiet: quiet)
         var study = LotteryTicketStudy<Scalar>(configuration: configuration, directory: directory) { seed in
             seed == configuration.seed(ofReplicate: 0)
                 ? first : try PreparedData<Scalar>(configuration.training.data, seed: seed, directory: training.dataDirectory)
         }
         study.logTrainingEvery = try training.logTrainingEvery()
         study.probes = try training.probes()
+        if try cluster.handle(study, stages: stages, quiet: quiet) { return }
+        let reporter = StudyReporter(totalStages: stages, quiet: quiet)
         try study.run { reporter.handle($0) }
         let summaries = try LotteryReport(directory: directory).build()
         printTable(summaries)

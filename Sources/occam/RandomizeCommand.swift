@@ -48,6 +48,7 @@ struct RandomizeCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seed of the first replicate.") var seed: UInt64 = 0
     @Option(help: "Directory for runs.") var out = "runs"
     @Flag(help: "Print only the summary.") var quiet = false
+    @OptionGroup(title: "Cluster") var cluster: ClusterOptions
 
     func randomizeConfiguration() throws -> RandomizeConfiguration {
         var trainingConfiguration = try training.configuration(
@@ -86,19 +87,20 @@ struct RandomizeCommand: ParsableCommand {
         let configuration = try randomizeConfiguration()
         let data = configuration.training.data
         let first = try PreparedData<Scalar>(data, seed: configuration.seed(ofReplicate: 0), directory: training.dataDirectory)
-        let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out))
+        let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out), access: cluster.access)
         let runs = configuration.replicates * configuration.runs.count
-        if !quiet {
+        if !quiet && cluster.unit == nil {
             let t = configuration.training
             status("Randomize: \(t.model) \(t.widths.map(String.init).joined(separator: "x")) on \(first.train.count) \(t.dataset.displayName) images, \(counted(configuration.conditions.count, "condition"))\(configuration.regularizers.isEmpty ? "" : " and \(configuration.regularizedVariants.count * 2) regularized runs"), \(counted(configuration.replicates, "replicate")): \(counted(runs, "run"))")
             status("Run directory: \(directory.path)")
         }
-        let reporter = StudyReporter(totalStages: runs, quiet: quiet)
         var study = RandomizeStudy<Scalar>(configuration: configuration, directory: directory) { seed in
             seed == configuration.seed(ofReplicate: 0) ? first : try PreparedData<Scalar>(data, seed: seed, directory: training.dataDirectory)
         }
         study.logTrainingEvery = try training.logTrainingEvery()
         study.probes = try training.probes()
+        if try cluster.handle(study, stages: runs, quiet: quiet) { return }
+        let reporter = StudyReporter(totalStages: runs, quiet: quiet)
         try study.run { reporter.handle($0) }
         let report = RandomizeReport(directory: directory)
         let summaries = try report.build()

@@ -4,7 +4,7 @@ import OccamExperiments
 import Testing
 
 /// The `occam` executable built beside the test bundle (`swift test` builds every product).
-private func occamExecutable() throws -> URL {
+func occamExecutable() throws -> URL {
     let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     let candidates = [directory, directory.deletingLastPathComponent(), Bundle.main.bundleURL.deletingLastPathComponent()]
         .map { $0.appendingPathComponent("occam") }
@@ -12,7 +12,7 @@ private func occamExecutable() throws -> URL {
 }
 
 /// Runs `occam arguments` in `directory`: exit status, standard output, standard error.
-private func occam(_ arguments: [String], in directory: URL? = nil) throws -> (status: Int32, output: String, errors: String) {
+func occam(_ arguments: [String], in directory: URL? = nil) throws -> (status: Int32, output: String, errors: String) {
     let process = Process()
     process.executableURL = try occamExecutable()
     process.arguments = arguments

@@ -5,8 +5,9 @@ import OccamTensor
 
 /// Runs a `CriticalPeriodConfiguration` in its run directory: `replicate-<r>/deficit-<onset>-<length>/`, each a
 /// Trainer run whose metrics.jsonl holds the test split every epoch and the probes' records (the Fisher
-/// trace). Finished runs are read back and unfinished ones resume, so an interrupted study continues.
-public struct CriticalPeriodStudy<Scalar: TensorScalar> {
+/// trace). Finished runs are read back and unfinished ones resume, so an interrupted study continues. Its units
+/// (`UnitStudy`) are the runs, in `configuration.runs` order.
+public struct CriticalPeriodStudy<Scalar: TensorScalar>: UnitStudy {
     public var configuration: CriticalPeriodConfiguration
     public var directory: URL
     /// The prepared data for a seed.
@@ -28,10 +29,23 @@ public struct CriticalPeriodStudy<Scalar: TensorScalar> {
     /// steps come as `.concurrentTraining` events naming their run.
     @discardableResult
     public func run(events: (StudyEvent) throws -> Void = { _ in }) throws -> [TrainingSummary] {
+        let runs = configuration.runs
+        return try train(order: runs.indices.sorted { (runs[$0].window.end, -$0) > (runs[$1].window.end, -$1) }, events: events)
+    }
+
+    /// "replicate 0 · ...", one unit per run of `configuration.runs`.
+    public var unitNames: [String] { configuration.runs.map(\.name) }
+
+    public func isFinished(unit: Int) -> Bool { RunStore.isComplete(directory.appendingPathComponent(configuration.runs[unit].path)) }
+
+    /// Trains run `unit` of `configuration.runs` unless it is finished.
+    public func run(unit: Int, events: (StudyEvent) throws -> Void) throws { _ = try train(order: [unit], events: events) }
+
+    /// Trains the runs at the indices `order`, in that order (`jobs` at a time); their summaries in index order.
+    private func train(order: [Int], events: (StudyEvent) throws -> Void) throws -> [TrainingSummary] {
         try configuration.validate()
         let prepared = try (0..<configuration.replicates).map { try data(configuration.seed(ofReplicate: $0)) }
         let runs = configuration.runs
-        let order = runs.indices.sorted { (runs[$0].window.end, -$0) > (runs[$1].window.end, -$1) }
         return try trainConcurrently(order: order, jobs: jobs, events: events) { index in
             let run = runs[index]
             let data = prepared[run.replicate]

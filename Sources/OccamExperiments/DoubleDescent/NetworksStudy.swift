@@ -7,8 +7,8 @@ import OccamTensor
 /// Runs a `DoubleDescentNetworksConfiguration` in its run directory: `replicate-<r>/width-<w>/`, each a
 /// Trainer run whose metrics.jsonl holds the noisy training split ("train"), the clean test split ("test") and
 /// the test split with corrupted labels ("test-corrupted") at every evaluation. Finished runs are read back, so
-/// an interrupted sweep continues.
-public struct DoubleDescentNetworksStudy<Scalar: TensorScalar> {
+/// an interrupted sweep continues. Its units (`UnitStudy`) are the runs, in `configuration.runs` order.
+public struct DoubleDescentNetworksStudy<Scalar: TensorScalar>: UnitStudy {
     public var configuration: DoubleDescentNetworksConfiguration
     public var directory: URL
     /// The prepared (clean) data for a seed.
@@ -36,15 +36,50 @@ public struct DoubleDescentNetworksStudy<Scalar: TensorScalar> {
     /// events naming their run. BLAS runs single-threaded throughout, and is restored afterwards.
     @discardableResult
     public func run(events: (StudyEvent) throws -> Void = { _ in }) throws -> [TrainingSummary] {
+        let runs = configuration.runs
+        // Widest first, so that the longest runs do not start last; among equal widths, replicate order.
+        let noisyData = try replicatesData()
+        let summaries = try train(
+            order: runs.indices.sorted { (runs[$0].width, -$0) > (runs[$1].width, -$1) }, noisyData: noisyData, events: events)
+        if ensemble, let first = noisyData.first?.data.test {
+            // Every replicate's clean test set is the whole test split: the members predict the same images.
+            try ExperimentError.require(
+                noisyData.allSatisfy { $0.data.test.labels == first.labels }, "the replicates' test sets differ, so their predictions cannot be averaged")
+            try measureEnsembles(cleanTest: first, events: events)
+        }
+        return summaries
+    }
+
+    /// "replicate 0 · width 8", ...: one unit per run of `configuration.runs`.
+    public var unitNames: [String] { configuration.runs.map(\.name) }
+
+    public func isFinished(unit: Int) -> Bool {
+        let run = directory.appendingPathComponent(configuration.runs[unit].path)
+        return RunStore.isComplete(run)
+            && (configuration.curvature == nil || FileManager.default.fileExists(atPath: run.appendingPathComponent(SweepCurvature.fileName).path))
+    }
+
+    /// Trains (and measures) run `unit` of `configuration.runs` unless it is finished.
+    public func run(unit: Int, events: (StudyEvent) throws -> Void) throws {
+        _ = try train(order: [unit], noisyData: try replicatesData(), events: events)
+    }
+
+    /// Each replicate's data with the sweep's label noise: the noisy training split and clean test split, and
+    /// the corrupted test labels.
+    private func replicatesData() throws -> [(data: PreparedData<Scalar>, corruptedTest: LabeledImages<Scalar>?)] {
         try configuration.validate()
-        let noisyData = try (0..<configuration.replicates).map { replicate in
+        return try (0..<configuration.replicates).map { replicate in
             let seed = configuration.seed(ofReplicate: replicate)
             return configuration.condition.apply(to: try data(seed), seed: seed)
         }
+    }
+
+    /// Trains the runs at the indices `order`, in that order (`jobs` at a time); their summaries in index order.
+    private func train(
+        order: [Int], noisyData: [(data: PreparedData<Scalar>, corruptedTest: LabeledImages<Scalar>?)], events: (StudyEvent) throws -> Void
+    ) throws -> [TrainingSummary] {
         let runs = configuration.runs
-        // Widest first, so that the longest runs do not start last; among equal widths, replicate order.
-        let order = runs.indices.sorted { (runs[$0].width, -$0) > (runs[$1].width, -$1) }
-        let summaries = try trainConcurrently(order: order, jobs: jobs, events: events, afterStage: { index, final, events in
+        return try trainConcurrently(order: order, jobs: jobs, events: events, afterStage: { index, final, events in
             // The final network's curvature, a stage of its own.
             if let curvature = configuration.curvature {
                 let run = runs[index]
@@ -70,12 +105,5 @@ public struct DoubleDescentNetworksStudy<Scalar: TensorScalar> {
                 name: run.name, detail: "\(total) iterations (\(steps)) on \(noisy.train.count) images, \(configuration.condition)",
                 trainer: trainer)
         }
-        if ensemble, let first = noisyData.first?.0.test {
-            // Every replicate's clean test set is the whole test split: the members predict the same images.
-            try ExperimentError.require(
-                noisyData.allSatisfy { $0.0.test.labels == first.labels }, "the replicates' test sets differ, so their predictions cannot be averaged")
-            try measureEnsembles(cleanTest: first, events: events)
-        }
-        return summaries
     }
 }

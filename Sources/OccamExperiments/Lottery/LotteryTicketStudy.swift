@@ -26,8 +26,8 @@ public struct LotteryStageInfo: Codable, Sendable, Equatable {
 /// `replicate-<r>/level-<l>/<network>/` holds each training run (config.json, metrics.jsonl, summary.json,
 /// final.safetensors with the mask, pruning.json, and curvature.json with `curvature`). A finished stage is read back, not rerun, so running the
 /// same configuration again continues an interrupted study. The report is built from these files
-/// (`LotteryReport`).
-public struct LotteryTicketStudy<Scalar: TensorScalar> {
+/// (`LotteryReport`). Its units (`UnitStudy`) are the replicates: levels depend on each other, replicates do not.
+public struct LotteryTicketStudy<Scalar: TensorScalar>: UnitStudy {
     public var configuration: LotteryConfiguration
     public var directory: URL
     /// The prepared data for a seed (the replicate's validation split and subset).
@@ -54,6 +54,23 @@ public struct LotteryTicketStudy<Scalar: TensorScalar> {
         for replicate in 0..<configuration.replicates {
             try runReplicate(replicate, events: events)
         }
+    }
+
+    /// "replicate 0", "replicate 1", ...: one unit per replicate.
+    public var unitNames: [String] { (0..<configuration.replicates).map { "replicate \($0)" } }
+
+    public func isFinished(unit replicate: Int) -> Bool {
+        (0...configuration.levels).allSatisfy { level in
+            configuration.networks(atLevel: level).allSatisfy { network in
+                RunStore.isComplete(stageDirectory(replicate: replicate, level: level, network: network))
+            }
+        }
+    }
+
+    /// Trains replicate `unit`'s stages not yet finished.
+    public func run(unit replicate: Int, events: (StudyEvent) throws -> Void) throws {
+        try configuration.validate()
+        try runReplicate(replicate, events: events)
     }
 
     private func runReplicate(_ replicate: Int, events: (StudyEvent) throws -> Void) throws {

@@ -6,8 +6,9 @@ import OccamTensor
 /// Runs a `RandomizeConfiguration` in its run directory: `replicate-<r>/<condition>/` and
 /// `replicate-<r>/regularized-<variant>/<labels>/`, each a Trainer run (metrics.jsonl with the training split's
 /// loss and accuracy at every evaluation, summary.json with the iteration at which it fit, final.safetensors).
-/// Finished runs are read back, so an interrupted study continues.
-public struct RandomizeStudy<Scalar: TensorScalar> {
+/// Finished runs are read back, so an interrupted study continues. Its units (`UnitStudy`) are the pairs
+/// (replicate, run of `configuration.runs`), replicate-major.
+public struct RandomizeStudy<Scalar: TensorScalar>: UnitStudy {
     public var configuration: RandomizeConfiguration
     public var directory: URL
     /// The prepared (unrandomized) data for a seed.
@@ -28,30 +29,58 @@ public struct RandomizeStudy<Scalar: TensorScalar> {
         try configuration.validate()
         var summaries: [TrainingSummary] = []
         for replicate in 0..<configuration.replicates {
-            let seed = configuration.seed(ofReplicate: replicate)
-            let data = try self.data(seed)
+            let data = try self.data(configuration.seed(ofReplicate: replicate))
             for run in configuration.runs {
-                var training = configuration.training(with: run.regularizers)
-                training.seed = seed
-                let (conditioned, corruptedTest) = run.condition.apply(to: data, seed: seed)
-                var trainer = try Trainer(
-                    configuration: training, data: conditioned,
-                    directory: directory.appendingPathComponent("replicate-\(replicate)/\(run.path)"))
-                trainer.logTrainingEvery = logTrainingEvery
-                trainer.probes = probes
-                if configuration.evaluateCorruptedTest, let corruptedTest {
-                    trainer.extraEvaluationSplits = [("test-corrupted", corruptedTest)]
-                }
-                let perEpoch = training.iterationsPerEpoch(trainCount: conditioned.train.count)
-                let budget = training.steps.iterations(perEpoch: perEpoch)
-                let regularized = run.regularizers.isEmpty ? "" : " · " + RandomizeConfiguration.variantName(run.regularizers)
-                let stage = TrainingStage(
-                    name: "replicate \(replicate) · \(run.condition)\(regularized)",
-                    detail: "up to \(budget) iterations (\(training.steps)), until \(String(format: "%g", 100 * (training.stopAtTrainingAccuracy ?? 1)))% training accuracy",
-                    trainer: trainer)
-                summaries.append(try stage.run(events: events).summary)
+                summaries.append(try stage(replicate: replicate, run: run, data: data).run(events: events).summary)
             }
         }
         return summaries
+    }
+
+    /// "replicate 0 · random-labels", ...: one unit per replicate and run, replicate-major.
+    public var unitNames: [String] {
+        (0..<configuration.replicates).flatMap { replicate in configuration.runs.map { "replicate \(replicate) · \(Self.name(of: $0))" } }
+    }
+
+    public func isFinished(unit: Int) -> Bool {
+        let (replicate, run) = unit.quotientAndRemainder(dividingBy: configuration.runs.count)
+        return RunStore.isComplete(directory.appendingPathComponent("replicate-\(replicate)/\(configuration.runs[run].path)"))
+    }
+
+    /// Trains one run of one replicate unless it is finished.
+    public func run(unit: Int, events: (StudyEvent) throws -> Void) throws {
+        try configuration.validate()
+        let (replicate, run) = unit.quotientAndRemainder(dividingBy: configuration.runs.count)
+        let data = try self.data(configuration.seed(ofReplicate: replicate))
+        _ = try stage(replicate: replicate, run: configuration.runs[run], data: data).run(events: events)
+    }
+
+    /// One entry of `configuration.runs`.
+    private typealias Run = (path: String, condition: RandomizationCondition, regularizers: [Regularizer])
+
+    /// "random-labels", "true-labels · weight-decay".
+    private static func name(of run: Run) -> String {
+        "\(run.condition)" + (run.regularizers.isEmpty ? "" : " · " + RandomizeConfiguration.variantName(run.regularizers))
+    }
+
+    /// The training stage of `run` in `replicate`, whose (unrandomized) data is `data`.
+    private func stage(replicate: Int, run: Run, data: PreparedData<Scalar>) throws -> TrainingStage<Scalar> {
+        let seed = configuration.seed(ofReplicate: replicate)
+        var training = configuration.training(with: run.regularizers)
+        training.seed = seed
+        let (conditioned, corruptedTest) = run.condition.apply(to: data, seed: seed)
+        var trainer = try Trainer(
+            configuration: training, data: conditioned, directory: directory.appendingPathComponent("replicate-\(replicate)/\(run.path)"))
+        trainer.logTrainingEvery = logTrainingEvery
+        trainer.probes = probes
+        if configuration.evaluateCorruptedTest, let corruptedTest {
+            trainer.extraEvaluationSplits = [("test-corrupted", corruptedTest)]
+        }
+        let perEpoch = training.iterationsPerEpoch(trainCount: conditioned.train.count)
+        let budget = training.steps.iterations(perEpoch: perEpoch)
+        return TrainingStage(
+            name: "replicate \(replicate) · \(Self.name(of: run))",
+            detail: "up to \(budget) iterations (\(training.steps)), until \(String(format: "%g", 100 * (training.stopAtTrainingAccuracy ?? 1)))% training accuracy",
+            trainer: trainer)
     }
 }

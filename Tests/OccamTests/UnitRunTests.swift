@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+
+/// Each study's units run one by one (`--unit I`, as Slurm's array tasks run them), followed by the command alone
+/// (as the report job runs it, finding every unit finished),
+/// against a local run of the whole study: the same results, bit for bit. Needs no Slurm.
+@Suite("Studies run unit by unit equal the local run", .serialized)
+struct UnitRunTests {
+    /// Runs `arguments` locally, then unit by unit in a second directory plus the command alone, and compares.
+    private func expectUnitsEqualTheLocalRun(
+        _ arguments: [String], units expectedUnits: Int, _ purpose: String, studyFiles: [String] = ["summary.json"]
+    ) throws {
+        let root = try makeTemporaryDirectory(purpose)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let local = try occam(arguments + ["--out", "local", "--quiet"], in: root)
+        try #require(local.status == 0, "local run failed: \(local.errors)")
+        let listed = try occam(arguments + ["--out", "units", "--units"], in: root)
+        let units = listed.output.split(separator: "\n")
+        try #require(units.count == expectedUnits, "--units listed \(units.count) units: \(listed.output)\(listed.errors)")
+        #expect(units.allSatisfy { $0.hasSuffix("\tunfinished") })
+        // In reverse order: a unit must not need the ones before it.
+        for unit in (0..<expectedUnits).reversed() {
+            let ran = try occam(arguments + ["--out", "units", "--unit", String(unit), "--quiet"], in: root)
+            try #require(ran.status == 0, "unit \(unit) failed: \(ran.errors)")
+        }
+        let run = try runDirectory(under: root.appendingPathComponent("units"))
+        #expect(!FileManager.default.fileExists(atPath: run.appendingPathComponent("summary.json").path), "a unit wrote the study's summary")
+        let relisted = try occam(arguments + ["--out", "units", "--units"], in: root).output.split(separator: "\n")
+        #expect(relisted.allSatisfy { $0.hasSuffix("\tfinished") })
+        let report = try occam(arguments + ["--out", "units", "--quiet"], in: root)
+        try #require(report.status == 0, "the study-level step failed: \(report.errors)")
+        #expect(!report.errors.contains("training"), "the study-level step trained again: \(report.errors)")
+        let expected = try comparableResults(of: try runDirectory(under: root.appendingPathComponent("local")))
+        let actual = try comparableResults(of: run)
+        #expect(expected.keys.sorted() == actual.keys.sorted())
+        for (path, contents) in expected { #expect(actual[path] == contents, "\(path) differs from the local run's") }
+        for file in studyFiles { #expect(expected.keys.contains(file), "the local run wrote no \(file)") }
+    }
+
+    @Test func randomizeConditionsAndReplicates() throws {
+        try expectUnitsEqualTheLocalRun(
+            ["randomize", "--model", "mlp", "--widths", "8", "--train-size", "200", "--validation-count", "100", "--steps", "30it",
+             "--eval-every", "10it", "--replicates", "1"],
+            units: 9, "units-randomize")
+    }
+
+    @Test func criticalPeriodRuns() throws {
+        try expectUnitsEqualTheLocalRun(
+            ["critical-period", "--model", "mlp", "--widths", "8", "--train-size", "200", "--validation-count", "100",
+             "--lengths", "0,1", "--window-onsets", "1", "--window-length", "1", "--epochs-after", "1", "--replicates", "1", "--jobs", "2"],
+            units: 3, "units-critical-period")
+    }
+
+    /// The ensemble averages the replicates of a width, so no unit can write it: the study-level step does.
+    @Test func doubleDescentWidthsWithTheirEnsembles() throws {
+        try expectUnitsEqualTheLocalRun(
+            ["double-descent", "networks", "--widths", "2,4", "--replicates", "2", "--train-size", "200", "--steps", "20it",
+             "--evaluations-per-decade", "2", "--jobs", "1", "--ensemble"],
+            units: 4, "units-double-descent-ensemble", studyFiles: ["summary.json", "ensemble/width-2.json", "ensemble/width-4.json"])
+    }
+
+    @Test func unitOutOfRangeNamesTheUnitsAndWritesNothing() throws {
+        let root = try makeTemporaryDirectory("units-out-of-range")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let arguments = ["lottery", "--model", "mlp", "--widths", "8", "--train-size", "200", "--validation-count", "100",
+                         "--steps", "10it", "--eval-every", "10it", "--levels", "1", "--replicates", "2", "--out", "runs"]
+        let result = try occam(arguments + ["--unit", "2"], in: root)
+        #expect(result.status != 0)
+        #expect(result.errors.contains("--unit 2: this study has 2 units (0-1); --units lists them"))
+        let run = try runDirectory(under: root.appendingPathComponent("runs"))
+        #expect(!FileManager.default.fileExists(atPath: run.appendingPathComponent("replicate-0").path))
+        let dryRun = try occam(arguments + ["--slurm", "--dry-run", "--slurm-max-parallel", "1", "--slurm-option=--account=lab"], in: root)
+        #expect(dryRun.status == 0, "\(dryRun.errors)")
+        let script = try String(contentsOf: run.appendingPathComponent("slurm/units.sh"), encoding: .utf8)
+        #expect(script.contains("#SBATCH --array=0,1%1\n") && script.contains("#SBATCH --account=lab\n"))
+        #expect(script.hasSuffix("'--out' 'runs' --unit \"$SLURM_ARRAY_TASK_ID\"\n"))
+        #expect(!script.contains("--dry-run") && !script.contains("--slurm"))
+        let misuse = try occam(arguments + ["--slurm-time", "1:00"], in: root)
+        #expect(misuse.status != 0 && misuse.errors.contains("--slurm-time applies to a Slurm submission: add --slurm."))
+    }
+}
