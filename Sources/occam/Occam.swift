@@ -11,7 +11,7 @@ struct Occam: ParsableCommand {
             """,
         version: occamVersionText,
         subcommands: [
-            TrainCommand.self, EvalCommand.self, CurvatureCommand.self, EvidenceCommand.self, FlatnessCommand.self, CriticalPeriodCommand.self, LotteryCommand.self, EarlyPhaseCommand.self, ConnectivityCommand.self, KernelCommand.self, RandomizeCommand.self, MemorizeCommand.self, DoubleDescentCommand.self, ReportCommand.self, RerunCommand.self, MinNormCommand.self, ModelsCommand.self, SaddlesCommand.self, SimplicityCommand.self, ReproduceCommand.self,
+            TrainCommand.self, EvalCommand.self, CurvatureCommand.self, EvidenceCommand.self, FlatnessCommand.self, CriticalPeriodCommand.self, LotteryCommand.self, EarlyPhaseCommand.self, ConnectivityCommand.self, KernelCommand.self, RandomizeCommand.self, MemorizeCommand.self, DoubleDescentCommand.self, ReportCommand.self, RerunCommand.self, MinNormCommand.self, ModelsCommand.self, SaddlesCommand.self, SimplicityCommand.self, DistillCommand.self, ReproduceCommand.self,
             BenchCommand.self, DoctorCommand.self,
         ]
     )

@@ -6,7 +6,7 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Rebuild a study's tables, plots and index.html from the files in its run directory.",
-        discussion: "Works on the directories of occam lottery, early-phase, connectivity, kernel, randomize, double-descent, curvature, evidence, flatness, critical-period, saddles and simplicity; nothing is retrained or measured again.")
+        discussion: "Works on the directories of occam lottery, early-phase, connectivity, kernel, randomize, double-descent, curvature, evidence, flatness, critical-period, saddles, simplicity and distill; nothing is retrained or measured again.")
 
     @Argument(help: "The run directory (the one holding config.json).") var runDirectory: String
     @Flag(help: "Also write TensorBoard event files of every training run's metrics.jsonl to RUN_DIR/tensorboard (an occam train run directory too): tensorboard --logdir RUN_DIR/tensorboard.")
@@ -35,6 +35,7 @@ struct ReportCommand: ParsableCommand {
         case FlatnessConfiguration.experimentName: try FlatnessReport(directory: directory).build()
         case SaddlesConfiguration.experimentName: try SaddlesReport(directory: directory).build()
         case SimplicityConfiguration.experimentName: try SimplicityReport(directory: directory).build()
+        case DistillationConfiguration.experimentName: try DistillationReport(directory: directory).build()
         case let other: throw ValidationError("\(directory.path) holds a run of \"\(other)\", which has no report.")
         }
         print("Report: \(directory.appendingPathComponent("index.html").path)")

@@ -48,3 +48,11 @@ enum CriticalPeriodRecipe: TrainingRecipe {
 enum EarlyPhaseRecipe: TrainingRecipe {
     static var defaults: TrainingConfiguration { EarlyPhaseConfiguration.defaultTraining }
 }
+
+/// Hinton et al.'s student at CPU scale (an MLP 800-800 on 10,000 images): `occam distill`.
+enum DistillationRecipe: TrainingRecipe {
+    static var defaults: TrainingConfiguration { DistillationConfiguration.defaultStudent }
+    static var widthsHelp: String {
+        "Hidden widths of the student mlp, comma-separated (default \(defaults.widths.map(String.init).joined(separator: ",")))."
+    }
+}

@@ -361,6 +361,12 @@ struct BadOptionTests {
         (["early-phase", "--perturbations", "permuted,signs-kept"], "must include ticket"),
         (["early-phase", "--perturbations", "ticket,shuffled"], "--perturbations"),
         (["early-phase", "--levels", "0"], "--levels"),
+        (["distill", "--temperatures", "0,2"], "--temperatures"),
+        (["distill", "--temperatures", "2,hot"], "--temperatures"),
+        (["distill", "--hard-label-weight", "1"], "--hard-label-weight"),
+        (["distill", "--teacher-model", "mlp"], "add --teacher FILE"),
+        (["distill", "--teacher-dropout", "1"], "--teacher-dropout"),
+        (["distill", "--teacher", "/nonexistent/teacher.safetensors"], "teacher.safetensors"),
         (["early-phase", "--prune-rate", "1"], "pruning rates"),
         (["early-phase", "--jobs", "0"], "--jobs"),
     ]
