@@ -1,5 +1,6 @@
 import Foundation
 import OccamExperiments
+import OccamNN
 
 /// A study command whose run directory can be named before it runs: `occam reproduce` runs the command and
 /// then reads that directory.
@@ -24,4 +25,41 @@ extension RandomizeCommand: StudyRunDirectory {
     func runDirectoryName() throws -> String {
         try RunStore.directoryName(for: randomizeConfiguration(), precision: training.precision.rawValue)
     }
+}
+
+extension LotteryCommand: StudyRunDirectory {
+    func runDirectoryName() throws -> String {
+        var configuration = try lotteryConfiguration()
+        configuration.training = configuration.training.withScheduleLength(trainCount: configuration.training.expectedTrainCount)
+        return try RunStore.directoryName(for: configuration, precision: training.precision.rawValue)
+    }
+}
+
+extension ConnectivityCommand: StudyRunDirectory {
+    func runDirectoryName() throws -> String {
+        var (configuration, precision) = try connectivityConfiguration()
+        configuration.training = configuration.training.withScheduleLength(trainCount: configuration.training.expectedTrainCount)
+        return try RunStore.directoryName(for: configuration, precision: precision.rawValue)
+    }
+}
+
+extension DoubleDescentNetworksCommand: StudyRunDirectory {
+    func runDirectoryName() throws -> String {
+        try RunStore.directoryName(for: networksConfiguration(), precision: training.precision.rawValue)
+    }
+}
+
+extension EarlyPhaseCommand: StudyRunDirectory {
+    func runDirectoryName() throws -> String {
+        var configuration = try studyConfiguration()
+        configuration.training = configuration.training.withScheduleLength(trainCount: configuration.training.expectedTrainCount)
+        return try RunStore.directoryName(for: configuration, precision: training.precision.rawValue)
+    }
+}
+
+extension TrainingConfiguration {
+    /// The training images a run sees, counted without loading the data: the official training split less the
+    /// validation images held out, then the `trainSize` subset (as `PreparedData` takes them). The commands
+    /// set a cosine schedule's length from it before naming the run directory.
+    var expectedTrainCount: Int { min(trainSize ?? .max, dataset.count(.train) - validationCount) }
 }

@@ -7,8 +7,8 @@ import Testing
 
 private struct Interrupted: Error {}
 
-/// Two pruning levels with both controls, rewinding to iteration 4 of the dense run.
-private func lotteryConfiguration() -> LotteryConfiguration {
+/// Two pruning levels with both controls, rewinding to iteration 4 of the dense run (also ReproduceTests's tiny lottery run).
+func lotteryConfiguration() -> LotteryConfiguration {
     var configuration = LotteryConfiguration(training: blobTraining())
     configuration.levels = 2
     configuration.rates = PruningRates(rate: 0.4, outputRate: 0.2)
@@ -16,7 +16,7 @@ private func lotteryConfiguration() -> LotteryConfiguration {
     return configuration
 }
 
-private func runStudy(_ configuration: LotteryConfiguration, in root: URL, events: (StudyEvent) throws -> Void = { _ in }) throws -> URL {
+func runLotteryStudy(_ configuration: LotteryConfiguration, in root: URL, events: (StudyEvent) throws -> Void = { _ in }) throws -> URL {
     let directory = try RunStore.open(configuration, precision: "float64", under: root)
     try LotteryTicketStudy<Double>(configuration: configuration, directory: directory, data: blobData(configuration.training)).run(events: events)
     return directory
@@ -28,7 +28,7 @@ struct LotteryStudyTests {
         let root = try makeTemporaryDirectory("lottery")
         defer { try? FileManager.default.removeItem(at: root) }
         let configuration = lotteryConfiguration()
-        let directory = try runStudy(configuration, in: root)
+        let directory = try runLotteryStudy(configuration, in: root)
         func stage(_ level: Int, _ network: LotteryNetwork) -> URL {
             directory.appendingPathComponent("replicate-0/level-\(level)/\(network.rawValue)")
         }
@@ -79,12 +79,12 @@ struct LotteryStudyTests {
         let root = try makeTemporaryDirectory("lottery-resume"), other = try makeTemporaryDirectory("lottery-straight")
         defer { try? FileManager.default.removeItem(at: root); try? FileManager.default.removeItem(at: other) }
         let configuration = lotteryConfiguration()
-        let straight = try runStudy(configuration, in: other)
+        let straight = try runLotteryStudy(configuration, in: other)
 
         // Stop when the fourth stage starts; then cut the third stage short as a kill during training would.
         var started = 0
         #expect(throws: Interrupted.self) {
-            try runStudy(configuration, in: root) { event in
+            try runLotteryStudy(configuration, in: root) { event in
                 if case .stageStarted = event { started += 1; if started == 4 { throw Interrupted() } }
             }
         }
@@ -93,7 +93,7 @@ struct LotteryStudyTests {
         for name in ["summary.json", "final.safetensors"] { try FileManager.default.removeItem(at: third.appendingPathComponent(name)) }
 
         var skipped = 0, trained = 0
-        _ = try runStudy(configuration, in: root) { event in
+        _ = try runLotteryStudy(configuration, in: root) { event in
             if case let .stageFinished(_, _, wasSkipped) = event { if wasSkipped { skipped += 1 } else { trained += 1 } }
         }
         #expect(skipped == 2 && trained == 5)
@@ -109,7 +109,7 @@ struct LotteryStudyTests {
         defer { try? FileManager.default.removeItem(at: root) }
         var configuration = lotteryConfiguration()
         configuration.replicates = 2
-        let directory = try runStudy(configuration, in: root)
+        let directory = try runLotteryStudy(configuration, in: root)
         let summaries = try LotteryReport(directory: directory).build()
         #expect(summaries.count == 7)  // the dense network, then the ticket and two controls at each of 2 levels
         #expect(summaries.allSatisfy { $0.replicates == 2 })
@@ -135,7 +135,7 @@ struct LotteryStudyTests {
         configuration.rewind = TrainingDuration(iterations: 30)
         let root = try makeTemporaryDirectory("lottery-bad")
         defer { try? FileManager.default.removeItem(at: root) }
-        #expect(throws: ExperimentError.self) { try runStudy(configuration, in: root) }
+        #expect(throws: ExperimentError.self) { try runLotteryStudy(configuration, in: root) }
         configuration.rewind = TrainingDuration(iterations: 0)
         configuration.rates.rate = 1
         #expect(throws: ExperimentError.self) { try configuration.validate() }

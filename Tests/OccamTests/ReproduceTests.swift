@@ -1,6 +1,7 @@
 import Foundation
 import OccamData
 @testable import OccamExperiments
+import OccamNN
 import Testing
 
 @Suite("occam reproduce: verdict rules on hand-made numbers, the claim list, the report")
@@ -33,6 +34,29 @@ struct ReproduceTests {
         #expect(rule.verdict(on: Spread([])) == .notMeasured)
     }
 
+    @Test func oneSidedRulesJudgeTheTwoStandardErrorInterval() {
+        // Mean 1, standard deviation 0.5 over 4: standard error 0.25, interval [0.5, 1.5].
+        let values = Spread(mean: 1, standardDeviation: 0.5, count: 4)
+        #expect(VerdictRule.below(2).verdict(on: values) == .agrees)
+        #expect(VerdictRule.below(0.4).verdict(on: values) == .disagrees)
+        #expect(VerdictRule.above(0.4).verdict(on: values) == .agrees)
+        #expect(VerdictRule.above(1.6).verdict(on: values) == .disagrees)
+        for rule in [VerdictRule.below(1.2), .above(1.2)] {
+            guard case .cannotTell(let reason) = rule.verdict(on: values) else {
+                Issue.record("\(rule.text): an interval containing the bound must not be judged")
+                continue
+            }
+            #expect(reason.contains("[0.5, 1.5] contains 1.2"))
+        }
+        // One replicate is its value alone; the bound itself is on the wrong side.
+        #expect(VerdictRule.below(2).verdict(on: Spread([1.99])) == .agrees)
+        #expect(VerdictRule.below(2).verdict(on: Spread([2])) == .disagrees)
+        #expect(VerdictRule.above(0).verdict(on: Spread([0])) == .disagrees)
+        #expect(VerdictRule.above(0).verdict(on: Spread([])) == .notMeasured)
+        #expect(VerdictRule.below(2).text == "mean + 2 standard errors below 2")
+        #expect(VerdictRule.above(0.5).text == "mean - 2 standard errors above 0.5")
+    }
+
     @Test func claimsAreCompleteAndTheirIdentifiersUnique() {
         let ids = reproductionClaims.map(\.id)
         #expect(Set(ids).count == ids.count)
@@ -61,6 +85,152 @@ struct ReproduceTests {
         for (row, verdict) in zip(rows.dropFirst(), expected) { #expect(row.contains(verdict.description)) }
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("index.html").path))
         #expect(report.summary.hasPrefix("3 claims:") && report.summary.contains("1 not measured"))
+    }
+}
+
+/// Each claim's `measure` on a tiny real run of its study (blobs, tens of steps), against the number read
+/// from the runs' own files.
+@Suite("occam reproduce: each claim's measure on a tiny run of its study")
+struct ReproductionMeasureTests {
+    static func claim(_ id: String) throws -> ReproductionClaim {
+        try #require(reproductionClaims.first { $0.id == id }, "no claim \(id)")
+    }
+
+    /// The summary.json a stage of a study wrote.
+    static func trainingSummary(_ directory: URL, _ path: String) throws -> TrainingSummary {
+        try RunStore.readJSON(TrainingSummary.self, from: directory.appendingPathComponent(path).appendingPathComponent("summary.json"))
+    }
+
+    @Test func kernelClaimsMeasureTheLargestInterpolationOfTheTrueLabels() throws {
+        let root = try makeTemporaryDirectory("reproduce-kernel")
+        defer { try? FileManager.default.removeItem(at: root) }
+        var configuration = KernelConfiguration()
+        configuration.function = KernelFunction(kind: .gaussian, bandwidth: 4)
+        configuration.trainSizes = [50, 120]
+        let (train, test) = KernelTests.blobImages()
+        let directory = try RunStore.open(configuration, precision: "float64", under: root)
+        let records = try KernelStudy(configuration: configuration, directory: directory, train: train, test: test).run()
+        let full = try #require(records.first { $0.fit == KernelFitSpecification(trainSize: 120, labels: .true, ridge: 0) })
+        for id in ["kernel-mnist-pixels", "kernel-mnist-gabor"] {
+            let measured = try Self.claim(id).measure(directory)
+            #expect(measured.count == 1 && measured.mean == 100 * full.testError, "\(id)")
+        }
+    }
+
+    @Test func lotteryClaimPairsTicketAndReinitializationAtTheLastLevel() throws {
+        let root = try makeTemporaryDirectory("reproduce-lottery")
+        defer { try? FileManager.default.removeItem(at: root) }
+        var configuration = lotteryConfiguration()
+        configuration.replicates = 2
+        let directory = try runLotteryStudy(configuration, in: root)
+        let expected = try (0..<2).map { replicate in
+            func accuracy(_ network: LotteryNetwork) throws -> Double {
+                try #require(Self.trainingSummary(directory, "replicate-\(replicate)/level-2/\(network.rawValue)").earlyStoppingTestAccuracy)
+            }
+            return 100 * (try accuracy(.ticket) - accuracy(.randomReinitialization))
+        }
+        let measured = try Self.claim("lottery-lenet-300-100-mnist").measure(directory)
+        let reference = Spread(expected)
+        #expect(measured.count == 2 && abs(measured.mean - reference.mean) < 1e-9)
+        #expect(abs(measured.standardDeviation - reference.standardDeviation) < 1e-9)
+    }
+
+    @Test func ticketAdvantagesSkipReplicatesWithoutBothNetworks() {
+        func record(_ replicate: Int, _ level: Int, _ network: LotteryNetwork, _ accuracy: Double?) -> LotteryStageRecord {
+            LotteryStageRecord(
+                replicate: replicate, level: level, network: network, weightsRemaining: 100, layerWeightsRemaining: [:], iterations: 10,
+                finalTestAccuracy: accuracy, finalValidationAccuracy: nil, earlyStoppingIteration: 5, earlyStoppingTestAccuracy: accuracy,
+                wallSeconds: 1, curvature: nil)
+        }
+        let records = [
+            record(0, 2, .ticket, 0.98), record(0, 2, .randomReinitialization, 0.97), record(0, 1, .randomReinitialization, 0.5),
+            record(1, 2, .ticket, 0.96),
+            record(2, 2, .ticket, 0.95), record(2, 2, .randomReinitialization, 0.96),
+        ]
+        let advantages = ticketAdvantages(records, over: .randomReinitialization, atLevel: 2)
+        #expect(advantages.count == 2 && abs(advantages[0] - 1) < 1e-9 && abs(advantages[1] + 1) < 1e-9)
+        #expect(ticketAdvantages(records, over: .randomPruning, atLevel: 2).isEmpty)
+    }
+
+    @Test func connectivityClaimMeasuresTheBarrierOfCopiesSpawnedAtInitialization() throws {
+        let root = try makeTemporaryDirectory("reproduce-connectivity")
+        defer { try? FileManager.default.removeItem(at: root) }
+        var configuration = ConnectivityConfiguration(training: blobTraining())
+        configuration.spawnSteps = [TrainingDuration(iterations: 0), TrainingDuration(iterations: 8)]
+        configuration.points = 5
+        configuration.replicates = 2
+        let directory = try RunStore.open(configuration, precision: "float64", under: root)
+        let records = try LinearModeConnectivity<Double>(configuration: configuration, directory: directory, data: blobData(configuration.training)).run()
+        // The barrier from its definition: the highest test error on the path above the mean of its two ends.
+        let barriers = records.filter { $0.spawnStep == 0 }.map { record in
+            let errors = record.path.points.map(\.testError)
+            return 100 * (errors.max()! - (errors.first! + errors.last!) / 2)
+        }
+        let measured = try Self.claim("lenet-stable-at-initialization").measure(directory)
+        #expect(barriers.count == 2 && measured.count == 2)
+        #expect(abs(measured.mean - Spread(barriers).mean) < 1e-9)
+    }
+
+    @Test func ensembleClaimMeasuresTheShareOfThePeakRemoved() throws {
+        func row(_ width: Int, ensemble: Double, _ singles: [Double]) -> NetworksEnsembleReport.Row {
+            NetworksEnsembleReport.Row(width: width, ensembleError: ensemble, singleErrors: Spread(singles))
+        }
+        // Single networks rise 10 points from width 8 to 48, the ensemble 4: 60% removed.
+        let report = NetworksEnsembleReport(rows: [row(8, ensemble: 20, [20, 21, 22]), row(48, ensemble: 24, [31, 32, 30])])
+        #expect(abs(report.fractionOfPeakRemoved(minimum: 8, peak: 48)! - 0.6) < 1e-12)
+        #expect(report.fractionOfPeakRemoved(minimum: 48, peak: 8) == nil)
+        #expect(report.fractionOfPeakRemoved(minimum: 8, peak: 64) == nil)
+
+        let root = try makeTemporaryDirectory("reproduce-ensemble")
+        defer { try? FileManager.default.removeItem(at: root) }
+        // Long enough for width 64 to fit its noisy labels (training error 5%) and peak above width 2 (35%, 9% test error).
+        var configuration = DoubleDescentTests.blobSweep(replicates: 3)
+        configuration.widths = [2, 64]
+        configuration.training.steps = TrainingDuration(iterations: 1_000)
+        configuration.training.optimizer.learningRate = 0.03
+        let directory = try RunStore.open(configuration, precision: "float64", under: root)
+        var study = DoubleDescentNetworksStudy(configuration: configuration, directory: directory, data: blobData(configuration.training))
+        study.ensemble = true
+        try study.run()
+        let measured = try Self.claim("ensemble-removes-peak").measure(directory)
+        // The classical minimum and the peak from the single networks' final test errors, the rises from the ensemble files.
+        let summaries = try DoubleDescentNetworksReport(directory: directory).build()
+        let (minimum, peak) = try #require(DoubleDescentNetworksReport.classicalMinimumAndPeak(summaries))
+        #expect(minimum.width == 2 && peak.width == 64)
+        func ensemble(_ width: Int) throws -> NetworkEnsembleRecord {
+            try RunStore.readJSON(NetworkEnsembleRecord.self, from: directory.appendingPathComponent(NetworkEnsembleRecord.path(width: width)))
+        }
+        let low = try ensemble(minimum.width), high = try ensemble(peak.width)
+        let singleRise = 100 * (Spread(high.memberTestErrors).mean - Spread(low.memberTestErrors).mean)
+        let expected = (singleRise - 100 * (high.testError - low.testError)) / singleRise
+        #expect(measured.count == 1 && abs(measured.mean - expected) < 1e-9)
+
+        // Without a peak (widths that never fit their labels) nothing is measured.
+        var flat = configuration
+        flat.widths = [1, 2]
+        let flatDirectory = try RunStore.open(flat, precision: "float64", under: root)
+        var flatStudy = DoubleDescentNetworksStudy(configuration: flat, directory: flatDirectory, data: blobData(flat.training))
+        flatStudy.ensemble = true
+        try flatStudy.run()
+        #expect(try Self.claim("ensemble-removes-peak").measure(flatDirectory).count == 0)
+    }
+
+    @Test func earlyPhaseClaimPairsSignsKeptWithTheTicketAtTheLargestK() throws {
+        let root = try makeTemporaryDirectory("reproduce-early-phase")
+        defer { try? FileManager.default.removeItem(at: root) }
+        var configuration = EarlyPhaseTests.blobStudy()
+        configuration.perturbations = [.ticket, .signsKept]
+        let directory = try RunStore.open(configuration, precision: "float64", under: root)
+        try EarlyPhaseStudy<Double>(configuration: configuration, directory: directory, data: blobData(configuration.training)).run()
+        let largest = configuration.rewindIterations.max()!
+        let changes = try (0..<configuration.replicates).map { replicate in
+            func accuracy(_ perturbation: WeightPerturbation) throws -> Double {
+                try #require(Self.trainingSummary(directory, EarlyPhaseRun(replicate: replicate, rewindIteration: largest, perturbation: perturbation).path).finalTest).accuracy
+            }
+            return 100 * (try accuracy(.signsKept) - accuracy(.ticket))
+        }
+        let measured = try Self.claim("early-phase-signs").measure(directory)
+        #expect(measured.count == configuration.replicates && abs(measured.mean - Spread(changes).mean) < 1e-9)
     }
 }
 

@@ -49,6 +49,16 @@ struct NetworksEnsembleReport {
                    color: SeriesColor.ensemble)
     }
 
+    /// The share of the single networks' peak over the classical minimum that the ensemble removes:
+    /// (single rise - ensemble rise) / single rise, where a rise is the test error at `peak` minus that at
+    /// `minimum` (widths from the single networks' curve). 1: the ensemble has no peak; 0: the same peak;
+    /// nil when either width has no ensemble or the single networks do not rise.
+    func fractionOfPeakRemoved(minimum: Int, peak: Int) -> Double? {
+        guard let low = rows.first(where: { $0.width == minimum }), let high = rows.first(where: { $0.width == peak }) else { return nil }
+        let singleRise = high.singleErrors.mean - low.singleErrors.mean, ensembleRise = high.ensembleError - low.ensembleError
+        return singleRise > 0 ? (singleRise - ensembleRise) / singleRise : nil
+    }
+
     /// What the numbers say: where the ensemble beats its members beyond the noise, and how much of the peak
     /// over the classical minimum (widths from the single networks' curve) it removes.
     func sentences(minimum: Int?, peak: Int?) -> [String] {
@@ -67,9 +77,9 @@ struct NetworksEnsembleReport {
             let singleRise = high.singleErrors.mean - low.singleErrors.mean, ensembleRise = high.ensembleError - low.ensembleError
             var text = String(format: "At the peak (width %d) the ensemble errs on %.1f%% of the test images against %@ for single networks; at the classical minimum (width %d) %.1f%% against %@. ",
                               peak, high.ensembleError, high.singleErrors.text(digits: 1, unit: "%"), minimum, low.ensembleError, low.singleErrors.text(digits: 1, unit: "%"))
-            if singleRise > 0 {
+            if let removed = fractionOfPeakRemoved(minimum: minimum, peak: peak) {
                 text += String(format: "The peak rises %.1f points above the minimum for single networks and %.1f for the ensemble: ensembling removes %.0f%% of it",
-                               singleRise, ensembleRise, 100 * (singleRise - ensembleRise) / singleRise)
+                               singleRise, ensembleRise, 100 * removed)
                 text += high.comparison.verdict == .tooFewReplicates ? " (too few replicates to tell whether the difference at the peak is real)." : "."
             }
             sentences.append(text)

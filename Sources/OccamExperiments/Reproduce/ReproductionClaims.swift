@@ -17,11 +17,7 @@ public let reproductionClaims: [ReproductionClaim] = [
             "bandwidth σ = 5 on pixels in [0, 1] (the paper does not report its bandwidth)",
         ],
         rule: .nearPaper(paper: 1.2, standardErrors: 2, tolerance: 0.3),
-        measure: { directory in
-            let records = try KernelReport(directory: directory).build()
-            let full = records.filter { $0.fit.labels == .true && $0.fit.ridge == 0 }.max { $0.fit.trainSize < $1.fit.trainSize }
-            return Spread(full.map { [100 * $0.testError] } ?? [])
-        }),
+        measure: { directory in Spread(largestInterpolationTestErrors(try KernelReport(directory: directory).build())) }),
     ReproductionClaim(
         id: "double-descent-peak",
         statement: "With random Fourier features and minimum-norm least squares, the test loss peaks where the number of features N equals the number of training images n.",
@@ -56,7 +52,121 @@ public let reproductionClaims: [ReproductionClaim] = [
             let summaries = try RandomizeReport(directory: directory).build()
             return summaries.first(where: { $0.condition.kind == .randomLabels })?.slowdown ?? Spread([])
         }),
+    ReproductionClaim(
+        id: "kernel-mnist-gabor",
+        statement: "Exact Gaussian-kernel interpolation of all 60,000 MNIST training images after a Gabor wavelet transform, with no regularization, generalizes better than on pixels.",
+        source: "Zhang et al. 2017, Sec. 5", paperResult: "0.6% test error", quantity: "test error (%)",
+        cpuArguments: ["kernel", "--dataset", "mnist", "--features", "gabor", "--train-sizes", "60000", "--ridge", "0", "--no-random-labels"],
+        paperArguments: ["kernel", "--dataset", "mnist", "--features", "gabor", "--train-sizes", "60000", "--ridge", "0", "--no-random-labels",
+                         "--precision", "float64"],
+        cpuDifferences: [
+            "float32 kernel matrix (14.4 GB) instead of float64 (28.8 GB)",
+            "Occam's filter bank (4 orientations x wavelengths 4 and 8 px, 11 x 11 quadrature pairs, local energy, 4 x 4 mean pooling: 392 features); the paper does not describe its wavelet transform",
+            "bandwidth σ = 5 on features scaled to the pixels' mean squared norm (the paper does not report its bandwidth)",
+        ],
+        rule: .nearPaper(paper: 0.6, standardErrors: 2, tolerance: 0.3),
+        measure: { directory in Spread(largestInterpolationTestErrors(try KernelReport(directory: directory).build())) }),
+    ReproductionClaim(
+        id: "lottery-lenet-300-100-mnist",
+        statement: "Iterative magnitude pruning of LeNet-300-100 on MNIST finds winning tickets that keep the dense network's accuracy down to a few percent of the weights, while the same subnetworks randomly reinitialized fall behind.",
+        source: "Frankle & Carbin 2019, Figs. 3-4",
+        paperResult: "tickets at dense accuracy down to 3.6% of weights; random reinit falls behind from 21% (5-seed reproduction at 3.6%: 98.16% vs 96.9-97.3%)",
+        quantity: "winning ticket minus random reinitialization, test accuracy at early stopping at the last level (15 rounds: 3.6% of weights), pp, paired by replicate",
+        cpuArguments: ["lottery", "--dataset", "mnist", "--controls", "random-reinit", "--replicates", "3"],
+        paperArguments: ["lottery", "--dataset", "mnist", "--controls", "random-reinit", "--replicates", "5", "--steps", "50000it"],
+        cpuDifferences: [
+            "6,000 iterations per network instead of 50,000 (early stopping comes at 2.5-7.5K iterations on this scale)",
+            "3 replicates instead of 5",
+            "random pruning, the paper's other control, is not trained",
+        ],
+        rule: .above(0),
+        measure: { directory in
+            try LotteryReport(directory: directory).build()
+            let levels = try RunStore.readConfiguration(LotteryConfiguration.self, in: directory).configuration.levels
+            let records = try RunStore.readJSONLines(LotteryStageRecord.self, from: directory.appendingPathComponent("metrics.jsonl"))
+            return Spread(ticketAdvantages(records, over: .randomReinitialization, atLevel: levels))
+        }),
+    ReproductionClaim(
+        id: "lenet-stable-at-initialization",
+        statement: "LeNet-300-100 on MNIST is stable at initialization: two copies trained from the same initialization with different data orders are joined by a straight line with no error barrier.",
+        source: "Frankle et al. 2020, Sec. 3 (Fig. 3)", paperResult: "stable at iteration 0: test error barrier near 0 (stable means under 2 pp)",
+        quantity: "test error barrier between the two copies spawned at iteration 0 (pp)",
+        cpuArguments: ["connectivity", "--dataset", "mnist", "--replicates", "5"],
+        paperArguments: ["connectivity", "--dataset", "mnist", "--replicates", "5", "--steps", "24000it"],
+        cpuDifferences: ["6,000 iterations per copy instead of 24,000"],
+        rule: .below(2),
+        measure: { directory in
+            try ConnectivityReport(directory: directory).build().first { $0.spawnStep == 0 }?.testBarrier ?? Spread([])
+        }),
+    ReproductionClaim(
+        id: "ensemble-removes-peak",
+        statement: "Averaging the predictions of independently trained networks helps most near the interpolation threshold: the ensemble largely removes the model-wise double-descent peak.",
+        source: "Nakkiran et al. 2020, appendix (effect of ensembling)",
+        paperResult: "qualitative: an ensemble of 5 networks helps most around the critical regime, where the peak is",
+        quantity: "fraction of the single networks' peak over the classical minimum that the replicates' ensemble removes (one value: the ensemble of all replicates)",
+        cpuArguments: ["double-descent", "networks", "--ensemble"],
+        paperArguments: ["double-descent", "networks", "--ensemble", "--model", "mcnn", "--dataset", "cifar10",
+                         "--widths", "1,2,4,6,8,10,12,14,16,20,24,32,48,64", "--train-size", "50000", "--label-noise", "0.15",
+                         "--lr", "1e-4", "--steps", "4000ep", "--replicates", "5"],
+        cpuDifferences: [
+            "Fashion-MNIST (4,000 images) and a one-hidden-layer MLP 784-H-10 (H = 2 to 512) instead of CIFAR-10 (50,000 images) and convolutional networks",
+            "20% label noise, Adam 1e-3 for 300 epochs instead of 15% noise, Adam 1e-4 for 4,000 epochs",
+            "an ensemble of 3 replicates instead of 5, by averaged softmax outputs instead of a plurality vote",
+        ],
+        rule: .above(0.5),
+        measure: { directory in Spread(try ensemblePeakFractionRemoved(directory).map { [$0] } ?? []) }),
+    ReproductionClaim(
+        id: "early-phase-signs",
+        statement: "Rewound to an iteration k > 0, a ticket whose weights keep their signs but get fresh magnitudes trains to lower accuracy than the rewound ticket itself: the early-phase weights carry more than their signs.",
+        source: "Frankle, Schwab & Morcos 2020, Sec. 5",
+        paperResult: "signs kept with magnitudes reinitialized loses accuracy against the rewound ticket (ResNet-20, CIFAR-10)",
+        quantity: "signs kept (magnitudes reinitialized) minus the rewound ticket, final test accuracy at the largest k (pp, paired by replicate)",
+        cpuArguments: ["early-phase", "--perturbations", "ticket,signs-kept"],
+        paperArguments: ["early-phase", "--perturbations", "ticket,signs-kept", "--model", "resnet-20", "--dataset", "cifar10",
+                         "--optimizer", "sgd", "--lr", "0.1", "--momentum", "0.9", "--weight-decay", "1e-4", "--batch-size", "128",
+                         "--crop-padding", "4", "--flip", "--normalize", "--steps", "62560it", "--schedule", "step:31280,46920:0.1",
+                         "--eval-every", "3910it", "--rewind-iterations", "0,100,250,500,1000,2000",
+                         "--strategy", "global", "--prune-rate", "0.2", "--levels", "8"],
+        cpuDifferences: [
+            "LeNet-300-100 on Fashion-MNIST (Adam 1.2e-3, batch 60, 5,000 iterations) instead of ResNet-20 on CIFAR-10 (SGD, 160 epochs)",
+            "a mask from 2 rounds of 70% layer-wise pruning (35% for the output layer) instead of 8 rounds of 20% global pruning (16.8% of weights)",
+            "k = 0, 100, 500, 2000 iterations",
+        ],
+        rule: .below(0),
+        measure: { directory in
+            let rows = try EarlyPhaseReport(directory: directory).build().accuracy.filter { $0.perturbation == .signsKept }
+            return rows.max { $0.rewindIteration < $1.rewindIteration }?.changeFromTicket ?? Spread([])
+        }),
 ]
+
+/// The test error (%) of exact interpolation of the true labels at the largest training-set size fitted: one
+/// value (a kernel fit is deterministic), or none when that fit has not finished.
+func largestInterpolationTestErrors(_ records: [KernelFitRecord]) -> [Double] {
+    let full = records.filter { $0.fit.labels == .true && $0.fit.ridge == 0 }.max { $0.fit.trainSize < $1.fit.trainSize }
+    return full.map { [100 * $0.testError] } ?? []
+}
+
+/// For each replicate of a lottery study with both networks finished at `level`, the winning ticket's test
+/// accuracy at early stopping minus `control`'s (percentage points).
+func ticketAdvantages(_ records: [LotteryStageRecord], over control: LotteryNetwork, atLevel level: Int) -> [Double] {
+    Set(records.map(\.replicate)).sorted().compactMap { replicate in
+        func accuracy(_ network: LotteryNetwork) -> Double? {
+            records.first { $0.replicate == replicate && $0.level == level && $0.network == network }?.earlyStoppingTestAccuracy
+        }
+        guard let ticket = accuracy(.ticket), let other = accuracy(control) else { return nil }
+        return 100 * (ticket - other)
+    }
+}
+
+/// The share of the model-wise peak a width sweep's ensemble removes (`NetworksEnsembleReport.fractionOfPeakRemoved`
+/// at the classical minimum and peak of summary.json); nil when the sweep has no peak or no ensemble there.
+func ensemblePeakFractionRemoved(_ directory: URL) throws -> Double? {
+    try DoubleDescentNetworksReport(directory: directory).build()
+    let widths = try RunStore.readConfiguration(DoubleDescentNetworksConfiguration.self, in: directory).configuration.widths
+    let sweep = try RunStore.readJSON(NetworkSweepSummary.self, from: directory.appendingPathComponent("summary.json"))
+    guard let minimum = sweep.classicalMinimumWidth, let peak = sweep.peakWidth else { return nil }
+    return NetworksEnsembleReport(directory: directory, widths: widths).fractionOfPeakRemoved(minimum: minimum, peak: peak)
+}
 
 /// For each replicate (feature draw) of a model-wise sweep at one n, N/n at its largest test squared loss.
 /// - Parameter records: the sweep's points, all at the same training-set size n.
