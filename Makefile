@@ -4,7 +4,7 @@
 SWIFT ?= swift
 OCCAM := .build/release/occam
 
-.PHONY: demo train curvature evidence flatness saddles connectivity min-norm kernel kernel-full randomize randomize-table memorize double-descent double-descent-samples double-descent-networks critical-period early-phase simplicity simplicity-paper simplicity-perceptron reproduce test bench system-packages build clean
+.PHONY: demo train curvature evidence flatness saddles connectivity min-norm kernel kernel-full randomize randomize-table memorize double-descent double-descent-samples double-descent-networks critical-period early-phase distill simplicity simplicity-paper simplicity-perceptron reproduce test bench system-packages build clean
 
 system-packages:
 	@scripts/install-system-packages.sh
@@ -94,6 +94,11 @@ critical-period: build
 # k = 0, 100, 500, 2000 against signs kept, magnitudes kept, permuted and fresh starting points, 3 replicates.
 early-phase: build
 	$(OCCAM) early-phase --out runs
+
+# Distillation (Hinton et al. 2015) at CPU scale: a 1200-1200 teacher with dropout and jitter, 800-800 students on
+# 10,000 Fashion-MNIST images for 20 epochs, hard labels against soft targets at T = 2, 5, 20, 3 replicates.
+distill: build
+	$(OCCAM) distill --out runs
 
 # Simplicity bias of random networks (Valle-Perez et al. 2019; De Palma et al. 2019): 2 x 10^7 random 7-40-40-1
 # networks' functions on {0,1}^7 counted against their Lempel-Ziv complexity, and the Hamming robustness of

@@ -26,7 +26,9 @@ struct DistillationStudyTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let directory = try RunStore.open(configuration, precision: "float64", under: root)
         let data = blobData(configuration.student)(configuration.student.dataSplitSeed)
-        try DistillationStudy<Double>(configuration: configuration, directory: directory, data: data).run()
+        var study = DistillationStudy<Double>(configuration: configuration, directory: directory, data: data)
+        study.teacherData = data
+        try study.run()
 
         let teacherState = try TrainingCheckpoint<Double>.read(from: directory.appendingPathComponent("teacher/final.safetensors"))
         let teacherModel: Model<Double> = try configuration.teacherTraining.buildModel(inputShape: data.train.imageShape, classes: data.train.classCount)
@@ -62,7 +64,7 @@ struct DistillationStudyTests {
         }
         let before = try contentsOfFiles(under: directory).filter { $0.key.hasSuffix(".safetensors") }
         var events: [StudyEvent] = []
-        try DistillationStudy<Double>(configuration: configuration, directory: directory, data: data).run { events.append($0) }
+        try study.run { events.append($0) }
         let skipped = events.compactMap { event -> Bool? in if case .stageFinished(_, _, let skipped) = event { skipped } else { nil } }
         #expect(skipped.count == 1 + configuration.students.count && skipped.allSatisfy { $0 })
         #expect(try contentsOfFiles(under: directory).filter { $0.key.hasSuffix(".safetensors") } == before)
@@ -70,7 +72,7 @@ struct DistillationStudyTests {
 
     @Test func theFindingsAreComputedFromTheNumbers() {
         let configuration = blobDistillation()
-        let teacher = TeacherRecord(source: "x", model: "mlp", parameterCount: 1, testAccuracy: 99.33, testErrors: 67, testCount: 10_000, testLoss: 0.02)
+        let teacher = TeacherRecord(source: "x", model: "mlp", parameterCount: 1, trainCount: 60_000, transferCount: 60_000, testAccuracy: 99.33, testErrors: 67, testCount: 10_000, testLoss: 0.02)
         func row(_ temperature: Double?, _ errors: [Double], _ changes: [Double]?) -> DistillationSummaryRow {
             DistillationSummaryRow(temperature: temperature, testErrors: Spread(errors), changeFromHard: changes.map { Spread($0) })
         }
@@ -82,12 +84,15 @@ struct DistillationStudyTests {
         #expect(hinton.contains("fewer errors than the hard-label student from T = 2 to T = 5"))
         // (146 - 74) / (146 - 67) = 91%.
         #expect(hinton.contains("The best soft student (T = 5) closes 91% of the gap"))
+        var larger = teacher
+        larger.transferCount = 10_000
+        #expect(DistillationReport.findings(configuration, teacher: larger, rows: []).contains("The teacher (trained on 60000 images, the students on 10000) makes 67"))
         let one = DistillationReport.findings(configuration, teacher: teacher, rows: [row(nil, [146], nil), row(20, [74], [-72])])
         #expect(one.contains("too few replicates to tell (n = 1)"))
         let worse = DistillationReport.findings(configuration, teacher: teacher, rows: [row(nil, [146, 150], nil), row(2, [160, 170], [14, 20])])
         #expect(worse.contains("No temperature gives fewer errors than the hard labels on average (the best, T = 2, has +17.0)."))
         let noGap = DistillationReport.findings(
-            configuration, teacher: TeacherRecord(source: "x", model: "mlp", parameterCount: 1, testAccuracy: 98, testErrors: 200, testCount: 10_000, testLoss: 0.1),
+            configuration, teacher: TeacherRecord(source: "x", model: "mlp", parameterCount: 1, trainCount: nil, transferCount: 60_000, testAccuracy: 98, testErrors: 200, testCount: 10_000, testLoss: 0.1),
             rows: [row(nil, [146, 150], nil), row(2, [140, 141], [-6, -9])])
         #expect(noGap.contains("The teacher is not better than the hard-label student here"))
     }
@@ -97,7 +102,7 @@ struct DistillationStudyTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let small = ["distill", "--train-size", "200", "--steps", "20it", "--eval-every", "20it", "--widths", "8", "--replicates", "1",
                      "--temperatures", "4", "--quiet"]
-        let trained = try occam(small + ["--teacher-widths", "32", "--teacher-steps", "40it", "--out", "trained"], in: root)
+        let trained = try occam(small + ["--teacher-widths", "32", "--teacher-steps", "40it", "--teacher-train-size", "300", "--out", "trained"], in: root)
         try #require(trained.status == 0, "\(trained.errors)")
         let first = try runDirectory(under: root.appendingPathComponent("trained"))
         let teacherFile = first.appendingPathComponent("teacher/final.safetensors")

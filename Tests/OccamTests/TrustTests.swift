@@ -364,7 +364,7 @@ struct BadOptionTests {
         (["distill", "--temperatures", "0,2"], "--temperatures"),
         (["distill", "--temperatures", "2,hot"], "--temperatures"),
         (["distill", "--hard-label-weight", "1"], "--hard-label-weight"),
-        (["distill", "--teacher-model", "mlp"], "add --teacher FILE"),
+        (["distill", "--normalize", "--train-size", "1000"], "--teacher-train-size"),
         (["distill", "--teacher-dropout", "1"], "--teacher-dropout"),
         (["distill", "--teacher", "/nonexistent/teacher.safetensors"], "teacher.safetensors"),
         (["early-phase", "--prune-rate", "1"], "pruning rates"),

@@ -3,17 +3,20 @@ import OccamNN
 
 /// `occam distill`: knowledge distillation (Hinton, Vinyals & Dean 2015).
 ///
-/// A teacher (a large network trained here with dropout and input jitter, or a checkpoint given as a file) and,
-/// for each of `replicates`, a student trained on the hard labels and one trained on the teacher's soft targets
-/// at each temperature T (`DistillationLoss`, T²-scaled). The students of one replicate share their seed, so
-/// their initialization and data order: their differences are paired. Every network trains on the same images
-/// (the students' training split), which are also the transfer set.
+/// A teacher (a large network trained here with dropout, or a checkpoint given as a file) and, for each of
+/// `replicates`, a student trained on the hard labels and one trained on the teacher's soft targets at each
+/// temperature T (`DistillationLoss`, T²-scaled). The students of one replicate share their seed, so their
+/// initialization and data order: their differences are paired. The students train on their training split
+/// (the transfer set); the teacher on all training images by default (`teacher.trainSize`), as a teacher that
+/// saw more data than the transfer set holds is how distillation is used, and on a small split a larger
+/// network is no better than the student.
 public struct DistillationConfiguration: ExperimentConfiguration, Hashable {
     public static let experimentName = "distill"
 
     /// How every student trains (model, data, optimizer, length); replicate r has seed `student.seed + r`.
     public var student: TrainingConfiguration
-    /// How the teacher trains, on the students' data; unused when `teacherFile` is set.
+    /// How the teacher trains: its model, length and training-set size; the data set, validation split and
+    /// normalization are the students'. Unused when `teacherFile` is set.
     public var teacher: TrainingConfiguration
     /// A trained teacher given as a checkpoint; nil: train `teacher`.
     public var teacherFile: TeacherFile?
@@ -44,13 +47,16 @@ public struct DistillationConfiguration: ExperimentConfiguration, Hashable {
         return c
     }
 
-    /// Hinton et al.'s teacher: an MLP 784-1200-1200-10 with dropout 0.5 after each hidden layer and inputs
-    /// jittered by up to 2 pixels, otherwise the student's recipe.
+    /// Hinton et al.'s teacher at CPU scale: an MLP 784-1200-1200-10 with dropout 0.2 after each hidden layer on
+    /// all 60,000 training images for 10 epochs, otherwise the student's recipe. (Measured here on 10,000
+    /// images for 20 epochs, this teacher reached 86.2% test accuracy, 85.1% with dropout 0.5 and less with
+    /// 2-pixel jitter, no better than the 800-800 student's 85.3-86.8%.)
     public static var defaultTeacher: TrainingConfiguration {
         var c = defaultStudent
         c.widths = [1200, 1200]
-        c.dropout = 0.5
-        c.augmentation.cropPadding = 2
+        c.dropout = 0.2
+        c.trainSize = nil
+        c.steps = TrainingDuration(epochs: 10)
         return c
     }
 
@@ -79,10 +85,10 @@ public struct DistillationConfiguration: ExperimentConfiguration, Hashable {
         return c
     }
 
-    /// How the teacher trains: on the students' images.
+    /// How the teacher trains: `teacher` on the students' data set, validation split and normalization.
     public var teacherTraining: TrainingConfiguration {
         var c = teacher
-        (c.dataset, c.trainSize, c.validationCount, c.normalize) = (student.dataset, student.trainSize, student.validationCount, student.normalize)
+        (c.dataset, c.validationCount, c.normalize) = (student.dataset, student.validationCount, student.normalize)
         c.dataSeed = student.dataSplitSeed
         return c
     }
@@ -103,7 +109,12 @@ public struct DistillationConfiguration: ExperimentConfiguration, Hashable {
             "--hard-label-weight must be in [0, 1): at 1 a soft student would be the hard-label student")
         try ExperimentError.require(replicates >= 1, "--replicates must be at least 1")
         try student.validate()
-        if teacherFile == nil { try teacherTraining.validate() }
+        if teacherFile == nil {
+            try teacherTraining.validate()
+            try ExperimentError.require(
+                !student.normalize || teacher.trainSize == student.trainSize,
+                "--normalize needs --teacher-train-size equal to --train-size: the teacher must see its inputs normalized as the students see them")
+        }
     }
 }
 

@@ -72,7 +72,8 @@ public struct DistillationReport {
     static func findings(_ configuration: DistillationConfiguration, teacher: TeacherRecord?, rows: [DistillationSummaryRow]) -> String {
         var sentences: [String] = []
         if let teacher {
-            sentences.append(String(format: "The teacher makes %d test errors of %d (%.2f%%).", teacher.testErrors, teacher.testCount, 100 - teacher.testAccuracy))
+            let seen = teacher.trainCount.flatMap { $0 == teacher.transferCount ? nil : " (trained on \($0) images, the students on \(teacher.transferCount))" } ?? ""
+            sentences.append(String(format: "The teacher%@ makes %d test errors of %d (%.2f%%).", seen, teacher.testErrors, teacher.testCount, 100 - teacher.testAccuracy))
         }
         guard let hard = rows.first(where: { $0.temperature == nil }) else {
             return (sentences + ["No student has finished yet; run the same command again."]).joined(separator: " ")
@@ -158,7 +159,7 @@ public struct DistillationReport {
     ) throws -> HTMLReport {
         let s = configuration.student, t = configuration.teacherTraining
         let teacherText = configuration.teacherFile.map { "the checkpoint \($0.path) (\($0.model))" }
-            ?? "\(t.model) \(t.widths.map(String.init).joined(separator: "-")) trained here for \(t.steps)\(t.dropout.map { " with dropout \($0)" } ?? "")\(t.augmentation.cropPadding > 0 ? " and inputs shifted by up to \(t.augmentation.cropPadding) pixels" : "")"
+            ?? "\(t.model) \(t.widths.map(String.init).joined(separator: "-")) trained here on \(t.trainSize.map(String.init) ?? "all") training images for \(t.steps)\(t.dropout.map { " with dropout \($0)" } ?? "")\(t.augmentation.cropPadding > 0 ? " and inputs shifted by up to \(t.augmentation.cropPadding) pixels" : "")"
         let expected = configuration.students.count
         return HTMLReport(
             title: "Distillation: \(s.model) \(s.widths.map(String.init).joined(separator: "-")) students on \(s.dataset.displayName)",

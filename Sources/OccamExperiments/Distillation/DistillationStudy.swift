@@ -9,6 +9,10 @@ public struct TeacherRecord: Codable, Sendable, Equatable {
     public var source: String
     public var model: String
     public var parameterCount: Int
+    /// The images the teacher trained on, when it trained here.
+    public var trainCount: Int?
+    /// The students' training images: the transfer set.
+    public var transferCount: Int
     /// Test accuracy (%) and the number of misclassified test images, of `testCount`.
     public var testAccuracy: Double
     public var testErrors: Int
@@ -23,8 +27,10 @@ public struct TeacherRecord: Codable, Sendable, Equatable {
 public struct DistillationStudy<Scalar: TensorScalar> {
     public var configuration: DistillationConfiguration
     public var directory: URL
-    /// The prepared data of the students' (and teacher's) images.
+    /// The students' prepared data (the transfer set and the test split).
     public var data: PreparedData<Scalar>
+    /// The teacher's prepared data, when it trains here (`configuration.teacherTraining.data`).
+    public var teacherData: PreparedData<Scalar>?
     /// A teacher given as a file (`configuration.teacherFile`): its model, weights and buffers.
     public var givenTeacher: (model: Model<Scalar>, parameters: ParameterSet<Scalar>, buffers: ParameterSet<Scalar>)?
     /// Students trained at once; every run uses single-threaded BLAS whatever this is, so results do not depend on it.
@@ -62,18 +68,21 @@ public struct DistillationStudy<Scalar: TensorScalar> {
     /// The teacher's model, weights and buffers, trained now unless given or finished, and teacher.json.
     private func prepareTeacher(events: (StudyEvent) throws -> Void) throws -> (Model<Scalar>, ParameterSet<Scalar>, ParameterSet<Scalar>) {
         let model: Model<Scalar>, parameters: ParameterSet<Scalar>, buffers: ParameterSet<Scalar>, source: String, modelName: String
+        var trainCount: Int?
         if let file = configuration.teacherFile {
             guard let given = givenTeacher else { throw ExperimentError.impossibleConfiguration("the teacher checkpoint \(file.path) was not loaded") }
             (model, parameters, buffers, source, modelName) = (given.model, given.parameters, given.buffers, file.path, file.model)
         } else {
             let training = configuration.teacherTraining
-            var trainer = try Trainer(configuration: training, data: data, directory: directory.appendingPathComponent("teacher"))
+            guard let teacherData else { throw ExperimentError.impossibleConfiguration("the teacher's training data was not prepared") }
+            var trainer = try Trainer(configuration: training, data: teacherData, directory: directory.appendingPathComponent("teacher"))
             trainer.logTrainingEvery = logTrainingEvery
-            trainer.resumeCheckpointEvery = max(1, training.iterationsPerEpoch(trainCount: data.train.count))
+            trainer.resumeCheckpointEvery = max(1, training.iterationsPerEpoch(trainCount: teacherData.train.count))
             let stage = TrainingStage(
-                name: "teacher", detail: "\(training.model) \(training.widths.map(String.init).joined(separator: "-")), \(training.steps) on \(data.train.count) images",
+                name: "teacher", detail: "\(training.model) \(training.widths.map(String.init).joined(separator: "-")), \(training.steps) on \(teacherData.train.count) images",
                 trainer: trainer)
             let final = try stage.run(events: events).final
+            trainCount = teacherData.train.count
             (model, parameters, buffers, source, modelName) = (trainer.model, final.parameters, final.buffers, "trained here (teacher/)", training.model)
         }
         let url = directory.appendingPathComponent(Self.teacherRecordName)
@@ -84,7 +93,7 @@ public struct DistillationStudy<Scalar: TensorScalar> {
             let errors = Int((Double(test.count) * (1 - result.accuracy)).rounded())
             try ResultFiles.writeJSON(
                 TeacherRecord(
-                    source: source, model: modelName, parameterCount: parameters.entries.reduce(0) { $0 + $1.tensor.shape.reduce(1, *) },
+                    source: source, model: modelName, parameterCount: parameters.entries.reduce(0) { $0 + $1.tensor.shape.reduce(1, *) }, trainCount: trainCount, transferCount: data.train.count,
                     testAccuracy: 100 * result.accuracy, testErrors: errors, testCount: test.count, testLoss: result.loss),
                 to: url)
         }
