@@ -24,7 +24,9 @@ struct UnitRunTests {
             try #require(ran.status == 0, "unit \(unit) failed: \(ran.errors)")
         }
         let run = try runDirectory(under: root.appendingPathComponent("units"))
-        #expect(!FileManager.default.fileExists(atPath: run.appendingPathComponent("summary.json").path), "a unit wrote the study's summary")
+        for file in studyFiles {
+            #expect(!FileManager.default.fileExists(atPath: run.appendingPathComponent(file).path), "a unit wrote the study-level \(file)")
+        }
         let relisted = try occam(arguments + ["--out", "units", "--units"], in: root).output.split(separator: "\n")
         #expect(relisted.allSatisfy { $0.hasSuffix("\tfinished") })
         let report = try occam(arguments + ["--out", "units", "--quiet"], in: root)
@@ -57,6 +59,22 @@ struct UnitRunTests {
             ["double-descent", "networks", "--widths", "2,4", "--replicates", "2", "--train-size", "200", "--steps", "20it",
              "--evaluations-per-decade", "2", "--jobs", "1", "--ensemble"],
             units: 4, "units-double-descent-ensemble", studyFiles: ["summary.json", "ensemble/width-2.json", "ensemble/width-4.json"])
+    }
+
+    /// A replicate's perturbation runs start from its dense run and mask, so the replicate is the unit.
+    @Test func earlyPhaseReplicates() throws {
+        try expectUnitsEqualTheLocalRun(
+            ["early-phase", "--model", "mlp", "--widths", "8", "--train-size", "200", "--steps", "20it", "--eval-every", "10it", "--rewind-iterations", "0,10",
+             "--perturbations", "ticket,permuted", "--levels", "1", "--replicates", "2", "--jobs", "2"],
+            units: 2, "units-early-phase")
+    }
+
+    /// A replicate's spawn points share its parent, and the different-init pair shares a copy with spawn 0.
+    @Test func connectivityReplicates() throws {
+        try expectUnitsEqualTheLocalRun(
+            ["connectivity", "--model", "mlp", "--widths", "8", "--train-size", "200", "--steps", "20it", "--eval-every", "10it", "--spawn-step", "0it,10it",
+             "--points", "3", "--different-init", "--train-eval-size", "100", "--replicates", "2"],
+            units: 2, "units-connectivity")
     }
 
     @Test func unitOutOfRangeNamesTheUnitsAndWritesNothing() throws {
