@@ -77,6 +77,24 @@ struct UnitRunTests {
             units: 2, "units-connectivity")
     }
 
+    @Test func kernelFits() throws {
+        try expectUnitsEqualTheLocalRun(
+            ["kernel", "--train-sizes", "40,80", "--ridge", "0.1"], units: 6, "units-kernel", studyFiles: ["kernel.csv"])
+    }
+
+    @Test func doubleDescentFeaturePoints() throws {
+        try expectUnitsEqualTheLocalRun(
+            ["double-descent", "features", "--train-sizes", "40,80", "--feature-counts", "20,60", "--replicates", "2"],
+            units: 4, "units-double-descent-features", studyFiles: ["double-descent.csv", "fits.csv"])
+    }
+
+    @Test func flatnessNetworks() throws {
+        try expectUnitsEqualTheLocalRun(
+            ["flatness", "--widths", "8", "--train-size", "128", "--steps", "2ep", "--eval-every", "1ep", "--batch-sizes", "32,128",
+             "--replicates", "2", "--curvature-samples", "64", "--alphas", "2", "--top", "2", "--trace-products", "6", "--jobs", "2"],
+            units: 4, "units-flatness")
+    }
+
     @Test func unitOutOfRangeNamesTheUnitsAndWritesNothing() throws {
         let root = try makeTemporaryDirectory("units-out-of-range")
         defer { try? FileManager.default.removeItem(at: root) }
