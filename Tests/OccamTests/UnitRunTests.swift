@@ -95,6 +95,24 @@ struct UnitRunTests {
             units: 4, "units-flatness")
     }
 
+    /// A trajectory's searches start from its points, so a trajectory and its searches are one unit; each
+    /// compared optimizer from each start is another.
+    @Test func saddlesTrajectoriesAndComparedOptimizers() throws {
+        try expectUnitsEqualTheLocalRun(
+            ["saddles", "--samples", "40", "--image-size", "3", "--components", "0", "--widths", "3", "--trajectories", "2", "--snapshots", "0,20",
+             "--batch-size", "10", "--search-iterations", "20", "--compare-optimizers", "--newton-iterations", "3", "--sgd-iterations", "20",
+             "--sgd-probes", "2"],
+            units: 5, "units-saddles", studyFiles: ["summary.json", "data.json", "points.csv"])
+    }
+
+    /// Every chunk merges into the one functions.bin, so the sampling is one unit; each robustness length is another.
+    @Test func simplicitySamplingAndRobustnessLengths() throws {
+        try expectUnitsEqualTheLocalRun(
+            ["simplicity", "--input-size", "3", "--depth", "1", "--width", "4", "--draws", "3000", "--chunk-size", "1000",
+             "--robustness-sizes", "8,16", "--robustness-networks", "2", "--robustness-inputs", "2", "--search-budget", "256", "--threads", "2"],
+            units: 3, "units-simplicity")
+    }
+
     @Test func unitOutOfRangeNamesTheUnitsAndWritesNothing() throws {
         let root = try makeTemporaryDirectory("units-out-of-range")
         defer { try? FileManager.default.removeItem(at: root) }
