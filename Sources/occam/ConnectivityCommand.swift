@@ -40,6 +40,7 @@ struct ConnectivityCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seed of the first replicate.") var seed: UInt64 = 0
     @Option(help: "Directory for runs.") var out = "runs"
     @Flag(help: "Print only the summary.") var quiet = false
+    @OptionGroup(title: "Cluster") var cluster: ClusterOptions
 
     func connectivityConfiguration() throws -> (ConnectivityConfiguration, precision: Precision) {
         var trainingConfiguration = try training.configuration(steps: steps, evalEvery: evalEvery, seed: seed)
@@ -90,7 +91,7 @@ struct ConnectivityCommand: ParsableCommand {
         let first = try PreparedData<Scalar>(configuration.training.data, seed: configuration.seed(ofReplicate: 0), directory: training.dataDirectory)
         configuration.training = configuration.training.withScheduleLength(trainCount: first.train.count)
         try configuration.validate(trainCount: first.train.count)
-        let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out))
+        let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out), access: cluster.access)
         let pairs = configuration.spawnSteps.count + (configuration.differentInit ? 1 : 0)
         let perEpoch = configuration.training.iterationsPerEpoch(trainCount: first.train.count)
         let start = try lottery.map {
@@ -98,11 +99,10 @@ struct ConnectivityCommand: ParsableCommand {
         } ?? 0
         let parent = configuration.spawnSteps.contains { $0.iterations(perEpoch: perEpoch) > start } ? 1 : 0
         let stages = configuration.replicates * (3 * pairs + parent)
-        if !quiet {
+        if !quiet && cluster.unit == nil {
             status("Connectivity: \(configuration.training.model) on \(configuration.training.dataset.displayName), spawn steps \(configuration.spawnSteps.map(\.description).joined(separator: ", "))\(configuration.differentInit ? " and different initializations" : ""), \(counted(configuration.replicates, "replicate"))")
             status("Run directory: \(directory.path)")
         }
-        let reporter = StudyReporter(totalStages: stages, quiet: quiet)
         var study = LinearModeConnectivity<Scalar>(
             configuration: configuration, directory: directory, lotteryDirectory: lottery.map { URL(fileURLWithPath: $0) }
         ) { seed in
@@ -111,6 +111,8 @@ struct ConnectivityCommand: ParsableCommand {
         }
         study.logTrainingEvery = try training.logTrainingEvery()
         study.probes = try training.probes()
+        if try cluster.handle(study, stages: stages, quiet: quiet) { return }
+        let reporter = StudyReporter(totalStages: stages, quiet: quiet)
         try study.run { reporter.handle($0) }
         let summaries = try ConnectivityReport(directory: directory).build()
         print("\nspawn            test barrier (pp)   train barrier (pp)   endpoint test error (%)")

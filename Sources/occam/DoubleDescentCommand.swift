@@ -46,6 +46,7 @@ struct DoubleDescentFeaturesCommand: ParsableCommand {
     @Option(help: "Directory holding the data sets (default: $OCCAM_DATA, then /usr/share/datasets).") var dataDir: String?
     @Option(help: "Directory for runs.") var out = "runs"
     @Flag(help: "Print only the summary.") var quiet = false
+    @OptionGroup(title: "Cluster") var cluster: ClusterOptions
 
     func featuresConfiguration() throws -> DoubleDescentFeaturesConfiguration {
         var c = DoubleDescentFeaturesConfiguration()
@@ -82,14 +83,16 @@ struct DoubleDescentFeaturesCommand: ParsableCommand {
         let configuration = try featuresConfiguration()
         let (train, test): (LabeledImages<Scalar>, LabeledImages<Scalar>) = try loadTrainingAndTestSets(configuration.dataset, dataDir: dataDir)
         try configuration.validate(trainCount: train.count)
-        let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out))
+        let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out), access: cluster.access)
+        let study = DoubleDescentFeaturesStudy<Scalar>(configuration: configuration, directory: directory, train: train, test: test)
+        if try cluster.handle(study, stages: configuration.points.count, quiet: quiet) { return }
         if !quiet {
             let list: ([Int]) -> String = { $0.map(String.init).joined(separator: ", ") }
             status("Double descent with \(configuration.map.rawValue) random features on \(configuration.dataset.displayName): n = \(list(configuration.trainSizes)), N = \(list(configuration.featureCounts)), \(configuration.replicates) draws each, \(Scalar.precisionName)")
             status("Run directory: \(directory.path)")
         }
         let reporter = StudyReporter(totalStages: configuration.points.count, quiet: quiet)
-        try DoubleDescentFeaturesStudy<Scalar>(configuration: configuration, directory: directory, train: train, test: test).run { reporter.handle($0) }
+        try study.run { reporter.handle($0) }
         let records = try DoubleDescentFeaturesReport(directory: directory).build()
         print("\n     n       N   test error (± sd)   train error   test sq. loss     ‖A‖       averaged   rank   smallest σ kept")
         for r in records {

@@ -49,6 +49,7 @@ struct EarlyPhaseCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seed of the first replicate.") var seed: UInt64 = 0
     @Option(help: "Directory for runs.") var out = "runs"
     @Flag(help: "Print only the summary.") var quiet = false
+    @OptionGroup(title: "Cluster") var cluster: ClusterOptions
 
     func studyConfiguration() throws -> EarlyPhaseConfiguration {
         var c = EarlyPhaseConfiguration(
@@ -95,15 +96,14 @@ struct EarlyPhaseCommand: ParsableCommand {
                 model: configuration.training.buildModel(inputShape: first.train.imageShape, classes: first.train.classCount, as: Scalar.self),
                 trainCount: first.train.count)
         } catch let error as ExperimentError { throw ValidationError(error.description) }
-        let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out))
+        let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out), access: cluster.access)
         let jobs = self.jobs ?? ProcessInfo.processInfo.activeProcessorCount
         let runs = configuration.trainingRunCount
-        if !quiet {
+        if !quiet && cluster.unit == nil {
             let t = configuration.training
             status("Early phase: \(t.model) on \(t.trainSize.map(String.init) ?? "all") \(t.dataset.displayName) images, \(t.steps), k = \(configuration.rewindIterations.map(String.init).joined(separator: ", ")), \(configuration.perturbations.count) starting points, \(counted(configuration.replicates, "replicate")): \(counted(runs, "training run")), \(jobs) at a time")
             status("Run directory: \(directory.path)")
         }
-        let reporter = StudyReporter(totalStages: runs, quiet: quiet)
         var study = EarlyPhaseStudy<Scalar>(configuration: configuration, directory: directory) { seed in
             seed == configuration.seed(ofReplicate: 0)
                 ? first : try PreparedData<Scalar>(configuration.training.data, seed: seed, directory: training.dataDirectory)
@@ -111,6 +111,8 @@ struct EarlyPhaseCommand: ParsableCommand {
         study.jobs = jobs
         study.logTrainingEvery = try training.logTrainingEvery()
         study.probes = try training.probes()
+        if try cluster.handle(study, stages: runs, quiet: quiet) { return }
+        let reporter = StudyReporter(totalStages: runs, quiet: quiet)
         try study.run { reporter.handle($0) }
         let summary = try EarlyPhaseReport(directory: directory).build()
         print("\n     k  starting point                          runs  final test accuracy (%)  change from ticket (pp)")

@@ -52,6 +52,7 @@ struct FlatnessCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seed of the first replicate.") var seed: UInt64 = 0
     @Option(help: "Directory for runs.") var out = "runs"
     @Flag(help: "Print only the summary.") var quiet = false
+    @OptionGroup(title: "Cluster") var cluster: ClusterOptions
 
     func flatnessConfiguration() throws -> FlatnessConfiguration {
         guard training.batchSize == nil else {
@@ -96,13 +97,14 @@ struct FlatnessCommand: ParsableCommand {
     private func study<Scalar: TensorScalar>(_: Scalar.Type) throws {
         let configuration = try flatnessConfiguration()
         let data = configuration.training.data
-        let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out))
+        let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out), access: cluster.access)
         let jobs = self.jobs ?? ProcessInfo.processInfo.activeProcessorCount
         var study = FlatnessStudy<Scalar>(configuration: configuration, directory: directory) { seed in
             try PreparedData<Scalar>(data, seed: seed, directory: training.dataDirectory)
         }
         study.jobs = jobs
         study.logTrainingEvery = try training.logTrainingEvery()
+        if try cluster.handle(study, stages: study.stageCount, quiet: quiet) { return }
         if !quiet {
             let t = configuration.training
             status("Flatness: \(t.model) on \(t.trainSize.map(String.init) ?? "all") \(t.dataset.displayName) images, batch sizes \(configuration.batchSizes.map(String.init).joined(separator: ", ")), \(t.steps) each, \(configuration.replicates) replicates, rescaled by \(configuration.alphas.map { String(format: "%g", $0) }.joined(separator: ", ")): \(configuration.runs.count) networks, \(jobs) at a time")

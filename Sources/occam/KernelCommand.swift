@@ -43,6 +43,7 @@ struct KernelCommand: ParsableCommand {
     @Option(help: "Directory holding the data sets (default: $OCCAM_DATA, then /usr/share/datasets).") var dataDir: String?
     @Option(help: "Directory for runs.") var out = "runs"
     @Flag(help: "Print only the summary.") var quiet = false
+    @OptionGroup(title: "Cluster") var cluster: ClusterOptions
 
     func kernelConfiguration() throws -> KernelConfiguration {
         var c = KernelConfiguration()
@@ -74,13 +75,15 @@ struct KernelCommand: ParsableCommand {
         let configuration = try kernelConfiguration()
         let (train, test): (LabeledImages<Scalar>, LabeledImages<Scalar>) = try loadTrainingAndTestSets(configuration.dataset, dataDir: dataDir)
         try configuration.validate(trainCount: train.count)
-        let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out))
+        let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out), access: cluster.access)
+        let study = KernelStudy<Scalar>(configuration: configuration, directory: directory, train: train, test: test)
+        if try cluster.handle(study, stages: configuration.fits.count, quiet: quiet) { return }
         if !quiet {
             status("Kernel interpolation: \(configuration.function) on \(configuration.features.rawValue) of \(configuration.dataset.displayName), n = \(configuration.trainSizes.map(String.init).joined(separator: ", ")), \(Scalar.precisionName)")
             status("Run directory: \(directory.path)")
         }
         let reporter = StudyReporter(totalStages: configuration.fits.count, quiet: quiet)
-        try KernelStudy<Scalar>(configuration: configuration, directory: directory, train: train, test: test).run { reporter.handle($0) }
+        try study.run { reporter.handle($0) }
         let records = try KernelReport(directory: directory).build()
         print("\n     n  labels  ridge    test error  train error  residual   RKHS norm  jitter   seconds (build+factor+predict)  peak memory")
         for r in records {

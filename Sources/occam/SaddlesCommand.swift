@@ -50,6 +50,7 @@ struct SaddlesCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seed for the subset, initializations and batches.") var seed: UInt64 = 0
     @Option(help: "Root directory of runs.") var out = "runs"
     @Flag(help: "No progress lines.") var quiet = false
+    @OptionGroup(title: "Cluster") var cluster: ClusterOptions
 
     func experimentConfiguration() throws -> SaddlesConfiguration {
         let steps = try snapshots.split(separator: ",", omittingEmptySubsequences: false).map { part -> Int in
@@ -74,13 +75,31 @@ struct SaddlesCommand: ParsableCommand {
         try configuration.validate()
         let all: LabeledImages<Double> = try loadDataSet(dataset, split: .train, directory: dataDir.map { URL(fileURLWithPath: $0) })
         let (data, explained) = try configuration.prepare(all)
-        let directory = try RunStore.open(configuration, precision: "float64", under: URL(fileURLWithPath: out))
+        let directory = try RunStore.open(configuration, precision: "float64", under: URL(fileURLWithPath: out), access: cluster.access)
+        var study = try SaddlesStudy(configuration: configuration, data: data, directory: directory)
+        study.compareOptimizers = compareOptimizers
+        let stages = configuration.trajectories * configuration.snapshots.count + (compareOptimizers ? 3 * configuration.compareStarts : 0)
+        study.progress = progress()
+        if try cluster.handle(study, stages: stages, quiet: quiet) { return }
         try ResultFiles.writeJSON(SaddlesData(samples: data.count, inputs: data.featureCount, explainedVariance: explained), to: directory.appendingPathComponent("data.json"))
-        let study = try SaddlesStudy(configuration: configuration, data: data, directory: directory)
         status("saddles: MLP \(configuration.inputCount)-\(configuration.widths.map(String.init).joined(separator: "-"))-\(dataset.classCount) (\(configuration.parameterCount) parameters) on \(samples) \(dataset.displayName) images, \(configuration.trajectories * configuration.snapshots.count) searches\(compareOptimizers ? " and the optimizer comparison" : "")")
+        try study.run()
+        let summary = try RunStore.readJSON(SaddlesSummary.self, from: directory.appendingPathComponent("summary.json"))
+        print("\(summary.critical) of \(summary.points) searches reached a critical point (|g| <= \(configuration.gradientTolerance)); \(summary.gradientFlat) gradient-flat, \(summary.notConverged) not converged")
+        if let rho = summary.indexLossCorrelation {
+            print("Spearman correlation of index with training loss over the critical points: \(String(format: "%.2f", rho)) (\(summary.distinctCriticalLosses) distinct loss values)")
+        }
+        for end in summary.optimizerEnds {
+            print("\(end.optimizer.displayName), start \(end.start): loss \(String(format: "%.4g", end.loss)) after \(end.iterations) iterations, \(String(format: "%.1f", end.seconds)) s")
+        }
+        print("report: \(directory.appendingPathComponent("index.html").path)")
+    }
+
+    /// The progress lines of a run: each point found, and at most every few seconds the work in hand.
+    private func progress() -> (SaddlesProgress) -> Void {
         let began = Date()
         var lastLine = Date.distantPast
-        try study.run(compareOptimizers: compareOptimizers) { event in
+        return { event in
             guard !quiet else { return }
             switch event {
             case .point(let p, let done, let total):
@@ -104,15 +123,6 @@ struct SaddlesCommand: ParsableCommand {
                 }
             }
         }
-        let summary = try RunStore.readJSON(SaddlesSummary.self, from: directory.appendingPathComponent("summary.json"))
-        print("\(summary.critical) of \(summary.points) searches reached a critical point (|g| <= \(configuration.gradientTolerance)); \(summary.gradientFlat) gradient-flat, \(summary.notConverged) not converged")
-        if let rho = summary.indexLossCorrelation {
-            print("Spearman correlation of index with training loss over the critical points: \(String(format: "%.2f", rho)) (\(summary.distinctCriticalLosses) distinct loss values)")
-        }
-        for end in summary.optimizerEnds {
-            print("\(end.optimizer.displayName), start \(end.start): loss \(String(format: "%.4g", end.loss)) after \(end.iterations) iterations, \(String(format: "%.1f", end.seconds)) s")
-        }
-        print("report: \(directory.appendingPathComponent("index.html").path)")
     }
 }
 

@@ -42,6 +42,7 @@ struct SimplicityCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Worker threads (default: the number of cores); results do not depend on it.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Directory for runs.") var out = "runs"
     @Flag(help: "Print only the summary.") var quiet = false
+    @OptionGroup(title: "Cluster") var cluster: ClusterOptions
 
     func simplicityConfiguration() throws -> SimplicityConfiguration {
         var c = SimplicityConfiguration()
@@ -72,15 +73,15 @@ struct SimplicityCommand: ParsableCommand {
     func run() throws {
         Interruption.ignoreBrokenPipes()
         let configuration = try simplicityConfiguration()
-        let directory = try RunStore.open(configuration, precision: "float32", under: URL(fileURLWithPath: out))
-        if !quiet {
+        let directory = try RunStore.open(configuration, precision: "float32", under: URL(fileURLWithPath: out), access: cluster.access)
+        if !quiet && cluster.unit == nil {
             status("Simplicity bias: \(configuration.draws) random \(configuration.label) networks on {0,1}^\(configuration.inputSize), \(threads) threads")
             status("Run directory: \(directory.path)")
         }
-        let study = try SimplicityStudy(configuration: configuration, directory: directory, threads: threads)
+        var study = try SimplicityStudy(configuration: configuration, directory: directory, threads: threads)
         var lastDraw = Date.distantPast
         let terminal = Console.isTerminal, quiet = self.quiet
-        try study.run { event in
+        study.progress = { event in
             guard !quiet else { return }
             switch event {
             case let .sampling(done, total, rate, left):
@@ -98,6 +99,8 @@ struct SimplicityCommand: ParsableCommand {
                 status("\(stage): found on disk")
             }
         }
+        if try cluster.handle(study, stages: study.unitNames.count, quiet: quiet) { return }
+        try study.run()
         let summary = try SimplicityReport(directory: directory).build()
         printSummary(summary, configuration: configuration)
         print("Report: \(directory.appendingPathComponent("index.html").path)")

@@ -24,7 +24,9 @@ struct UnitRunTests {
             try #require(ran.status == 0, "unit \(unit) failed: \(ran.errors)")
         }
         let run = try runDirectory(under: root.appendingPathComponent("units"))
-        #expect(!FileManager.default.fileExists(atPath: run.appendingPathComponent("summary.json").path), "a unit wrote the study's summary")
+        for file in studyFiles {
+            #expect(!FileManager.default.fileExists(atPath: run.appendingPathComponent(file).path), "a unit wrote the study-level \(file)")
+        }
         let relisted = try occam(arguments + ["--out", "units", "--units"], in: root).output.split(separator: "\n")
         #expect(relisted.allSatisfy { $0.hasSuffix("\tfinished") })
         let report = try occam(arguments + ["--out", "units", "--quiet"], in: root)
@@ -57,6 +59,58 @@ struct UnitRunTests {
             ["double-descent", "networks", "--widths", "2,4", "--replicates", "2", "--train-size", "200", "--steps", "20it",
              "--evaluations-per-decade", "2", "--jobs", "1", "--ensemble"],
             units: 4, "units-double-descent-ensemble", studyFiles: ["summary.json", "ensemble/width-2.json", "ensemble/width-4.json"])
+    }
+
+    /// A replicate's perturbation runs start from its dense run and mask, so the replicate is the unit.
+    @Test func earlyPhaseReplicates() throws {
+        try expectUnitsEqualTheLocalRun(
+            ["early-phase", "--model", "mlp", "--widths", "8", "--train-size", "200", "--steps", "20it", "--eval-every", "10it", "--rewind-iterations", "0,10",
+             "--perturbations", "ticket,permuted", "--levels", "1", "--replicates", "2", "--jobs", "2"],
+            units: 2, "units-early-phase")
+    }
+
+    /// A replicate's spawn points share its parent, and the different-init pair shares a copy with spawn 0.
+    @Test func connectivityReplicates() throws {
+        try expectUnitsEqualTheLocalRun(
+            ["connectivity", "--model", "mlp", "--widths", "8", "--train-size", "200", "--steps", "20it", "--eval-every", "10it", "--spawn-step", "0it,10it",
+             "--points", "3", "--different-init", "--train-eval-size", "100", "--replicates", "2"],
+            units: 2, "units-connectivity")
+    }
+
+    @Test func kernelFits() throws {
+        try expectUnitsEqualTheLocalRun(
+            ["kernel", "--train-sizes", "40,80", "--ridge", "0.1"], units: 6, "units-kernel", studyFiles: ["kernel.csv"])
+    }
+
+    @Test func doubleDescentFeaturePoints() throws {
+        try expectUnitsEqualTheLocalRun(
+            ["double-descent", "features", "--train-sizes", "40,80", "--feature-counts", "20,60", "--replicates", "2"],
+            units: 4, "units-double-descent-features", studyFiles: ["double-descent.csv", "fits.csv"])
+    }
+
+    @Test func flatnessNetworks() throws {
+        try expectUnitsEqualTheLocalRun(
+            ["flatness", "--widths", "8", "--train-size", "128", "--steps", "2ep", "--eval-every", "1ep", "--batch-sizes", "32,128",
+             "--replicates", "2", "--curvature-samples", "64", "--alphas", "2", "--top", "2", "--trace-products", "6", "--jobs", "2"],
+            units: 4, "units-flatness")
+    }
+
+    /// A trajectory's searches start from its points, so a trajectory and its searches are one unit; each
+    /// compared optimizer from each start is another.
+    @Test func saddlesTrajectoriesAndComparedOptimizers() throws {
+        try expectUnitsEqualTheLocalRun(
+            ["saddles", "--samples", "40", "--image-size", "3", "--components", "0", "--widths", "3", "--trajectories", "2", "--snapshots", "0,20",
+             "--batch-size", "10", "--search-iterations", "20", "--compare-optimizers", "--newton-iterations", "3", "--sgd-iterations", "20",
+             "--sgd-probes", "2"],
+            units: 5, "units-saddles", studyFiles: ["summary.json", "data.json", "points.csv"])
+    }
+
+    /// Every chunk merges into the one functions.bin, so the sampling is one unit; each robustness length is another.
+    @Test func simplicitySamplingAndRobustnessLengths() throws {
+        try expectUnitsEqualTheLocalRun(
+            ["simplicity", "--input-size", "3", "--depth", "1", "--width", "4", "--draws", "3000", "--chunk-size", "1000",
+             "--robustness-sizes", "8,16", "--robustness-networks", "2", "--robustness-inputs", "2", "--search-budget", "256", "--threads", "2"],
+            units: 3, "units-simplicity")
     }
 
     @Test func unitOutOfRangeNamesTheUnitsAndWritesNothing() throws {

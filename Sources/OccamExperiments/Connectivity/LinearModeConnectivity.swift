@@ -15,8 +15,10 @@ public struct PathRecord: Codable, Sendable, Equatable {
 
 /// Runs a `ConnectivityConfiguration` in its run directory: `replicate-<r>/parent/` (the shared trajectory up
 /// to the last spawn step), `replicate-<r>/spawn-<k>it/copy-a|copy-b/` and their `path.json`, and
-/// `replicate-<r>/different-init/`. Finished stages are read back, so an interrupted run continues.
-public struct LinearModeConnectivity<Scalar: TensorScalar> {
+/// `replicate-<r>/different-init/`. Finished stages are read back, so an interrupted run continues. Its units
+/// (`UnitStudy`) are the replicates: a replicate's spawn points share its parent, and the different-init pair
+/// shares copy A with the spawn at the start.
+public struct LinearModeConnectivity<Scalar: TensorScalar>: UnitStudy {
     public var configuration: ConnectivityConfiguration
     public var directory: URL
     /// The prepared data for a seed.
@@ -39,6 +41,33 @@ public struct LinearModeConnectivity<Scalar: TensorScalar> {
     /// Trains and evaluates everything not yet done; returns every pair's path, replicate by replicate.
     @discardableResult
     public func run(events: (StudyEvent) throws -> Void = { _ in }) throws -> [PathRecord] {
+        try validateLottery()
+        return try (0..<configuration.replicates).flatMap { try runReplicate($0, events: events) }
+    }
+
+    /// "replicate 0", "replicate 1", ...: one unit per replicate.
+    public var unitNames: [String] { (0..<configuration.replicates).map { "replicate \($0)" } }
+
+    /// Whether every pair of replicate `unit` has its path.json (written after both copies). Spawn steps in
+    /// epochs need the replicate's training split, so this may prepare its data.
+    public func isFinished(unit replicate: Int) -> Bool {
+        guard let data = try? self.data(configuration.seed(ofReplicate: replicate)) else { return false }
+        let perEpoch = configuration.training.iterationsPerEpoch(trainCount: data.train.count)
+        let pairs = Set(configuration.spawnSteps.map { "spawn-\($0.iterations(perEpoch: perEpoch))it" })
+            .union(configuration.differentInit ? ["different-init"] : [])
+        return pairs.allSatisfy { pair in
+            FileManager.default.fileExists(atPath: directory.appendingPathComponent("replicate-\(replicate)/\(pair)/path.json").path)
+        }
+    }
+
+    /// Trains and evaluates everything of replicate `unit` not yet done.
+    public func run(unit replicate: Int, events: (StudyEvent) throws -> Void) throws {
+        try validateLottery()
+        _ = try runReplicate(replicate, events: events)
+    }
+
+    /// Checks the configuration, and that the lottery run has the subnetwork's replicates and level.
+    private func validateLottery() throws {
         try configuration.validate()
         if let subnetwork = configuration.subnetwork {
             guard let lotteryDirectory else { preconditionFailure("LinearModeConnectivity: a subnetwork needs lotteryDirectory") }
@@ -47,7 +76,6 @@ public struct LinearModeConnectivity<Scalar: TensorScalar> {
                 configuration.replicates <= lottery.replicates && subnetwork.level <= lottery.levels,
                 "the lottery run has \(lottery.replicates) replicate(s) and levels 0-\(lottery.levels); asked for \(configuration.replicates) replicate(s) at level \(subnetwork.level)")
         }
-        return try (0..<configuration.replicates).flatMap { try runReplicate($0, events: events) }
     }
 
     /// The state training starts from: weights, buffers, iteration and mask.

@@ -40,8 +40,10 @@ public struct RandomFeaturePointRecord: Codable, Sendable, Equatable {
 }
 
 /// Runs a `DoubleDescentFeaturesConfiguration` in its run directory: `n-<n>/N-<N>.json` per point and
-/// `n-<n>/training-indices.json` per training-set size. Points whose file exists are read back.
-public struct DoubleDescentFeaturesStudy<Scalar: TensorScalar> {
+/// `n-<n>/training-indices.json` per training-set size. Points whose file exists are read back. Its units
+/// (`UnitStudy`) are the points, in `configuration.points` order; the points of one size each write the same
+/// training-indices.json.
+public struct DoubleDescentFeaturesStudy<Scalar: TensorScalar>: UnitStudy {
     public var configuration: DoubleDescentFeaturesConfiguration
     public var directory: URL
     /// The whole training set and the test set, pixels in [0, 1].
@@ -55,6 +57,21 @@ public struct DoubleDescentFeaturesStudy<Scalar: TensorScalar> {
     /// Fits every point not yet done; returns every point's record in `configuration.points` order.
     @discardableResult
     public func run(events: (StudyEvent) throws -> Void = { _ in }) throws -> [RandomFeaturePointRecord] {
+        try fitPoints(configuration.points, events: events)
+    }
+
+    /// "n = 1000, N = 100", ...: one unit per point of `configuration.points`.
+    public var unitNames: [String] { configuration.points.map(\.name) }
+
+    public func isFinished(unit: Int) -> Bool {
+        FileManager.default.fileExists(atPath: directory.appendingPathComponent(configuration.points[unit].path).path)
+    }
+
+    /// Fits point `unit` of `configuration.points` unless its file exists.
+    public func run(unit: Int, events: (StudyEvent) throws -> Void) throws { _ = try fitPoints([configuration.points[unit]], events: events) }
+
+    /// Fits each of `points` not yet done, size by size in `configuration.trainSizes` order; their records in that order.
+    private func fitPoints(_ points: [RandomFeaturePoint], events: (StudyEvent) throws -> Void) throws -> [RandomFeaturePointRecord] {
         try configuration.validate(trainCount: train.count)
         try ExperimentError.require(test.count >= 1, "the test set of \(configuration.dataset.displayName) is empty, so there is no test error to measure: check the data files")
         // Before anything runs: the largest point's feature matrices (training and test features, and the
@@ -68,14 +85,14 @@ public struct DoubleDescentFeaturesStudy<Scalar: TensorScalar> {
                     + "for its feature matrices, more than the \(gigabytes(Int(available))) this machine can spare; use smaller --feature-counts")
         }
         var records: [RandomFeaturePointRecord] = []
-        for n in configuration.trainSizes {
+        for n in configuration.trainSizes where points.contains(where: { $0.trainSize == n }) {
             let indices = trainingIndices(size: n)
-            let points = train.subset(indices)
-            let targets = Tensor<Scalar>.oneHot(points.labels, classes: train.classCount)
+            let images = train.subset(indices)
+            let targets = Tensor<Scalar>.oneHot(images.labels, classes: train.classCount)
             try ResultFiles.prepareDirectory(directory.appendingPathComponent("n-\(n)"))
             try ResultFiles.writeJSON(indices, to: directory.appendingPathComponent("n-\(n)/training-indices.json"))
-            for N in configuration.featureCounts {
-                let point = RandomFeaturePoint(trainSize: n, featureCount: N)
+            for point in points where point.trainSize == n {
+                let N = point.featureCount
                 let url = directory.appendingPathComponent(point.path)
                 if let record = try? RunStore.readJSON(RandomFeaturePointRecord.self, from: url) {
                     try events(.stageFinished(name: point.name, result: Self.describe(record), skipped: true))
@@ -85,7 +102,7 @@ public struct DoubleDescentFeaturesStudy<Scalar: TensorScalar> {
                 try events(.stageStarted(
                     name: point.name,
                     detail: "\(configuration.replicates) draws of \(N) \(configuration.map.rawValue) features, \(Scalar.precisionName) SVD of \(n) x \(N)"))
-                let record = try fit(point, points: points, targets: targets, events: events)
+                let record = try fit(point, points: images, targets: targets, events: events)
                 try ResultFiles.writeJSON(record, to: url)
                 try events(.stageFinished(name: point.name, result: Self.describe(record), skipped: false))
                 records.append(record)

@@ -16,8 +16,9 @@ struct EarlyPhaseStart<Scalar: TensorScalar>: Sendable {
 /// with its checkpoints at every k), `replicate-<r>/imp-level-<l>/` (pruning rounds after the first),
 /// mask.json (the mask's density per layer), weight-statistics.json (`LayerWeightStatistics` at every k), and
 /// `replicate-<r>/k-<k>/<perturbation>/` per perturbation run. Finished runs are read back and unfinished ones
-/// resume, so an interrupted study continues; the report is built from these files (`EarlyPhaseReport`).
-public struct EarlyPhaseStudy<Scalar: TensorScalar> {
+/// resume, so an interrupted study continues; the report is built from these files (`EarlyPhaseReport`). Its
+/// units (`UnitStudy`) are the replicates: a replicate's perturbation runs start from its dense run and mask.
+public struct EarlyPhaseStudy<Scalar: TensorScalar>: UnitStudy {
     public var configuration: EarlyPhaseConfiguration
     public var directory: URL
     /// The prepared data for a seed.
@@ -38,16 +39,41 @@ public struct EarlyPhaseStudy<Scalar: TensorScalar> {
     /// `configuration.runs` order.
     @discardableResult
     public func run(events: (StudyEvent) throws -> Void = { _ in }) throws -> [TrainingSummary] {
+        try train(replicates: Array(0..<configuration.replicates), events: events)
+    }
+
+    /// "replicate 0", "replicate 1", ...: one unit per replicate.
+    public var unitNames: [String] { (0..<configuration.replicates).map { "replicate \($0)" } }
+
+    public func isFinished(unit replicate: Int) -> Bool {
+        let folder = replicateDirectory(replicate)
+        let stages = ["dense"] + (1..<configuration.levels).map { "imp-level-\($0)" }
+        let files = ["mask.json", "weight-statistics.json"]
+        return stages.allSatisfy { RunStore.isComplete(folder.appendingPathComponent($0)) }
+            && files.allSatisfy { FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path) }
+            && configuration.runs.allSatisfy { $0.replicate != replicate || RunStore.isComplete(directory.appendingPathComponent($0.path)) }
+    }
+
+    /// Trains replicate `unit`'s dense run, pruning rounds and perturbation runs not yet finished.
+    public func run(unit replicate: Int, events: (StudyEvent) throws -> Void) throws {
+        _ = try train(replicates: [replicate], events: events)
+    }
+
+    /// Trains the runs of `replicates` as `run(events:)` describes; their perturbation runs' summaries in
+    /// `configuration.runs` order.
+    private func train(replicates: [Int], events: (StudyEvent) throws -> Void) throws -> [TrainingSummary] {
         try configuration.validate()
-        let prepared = try (0..<configuration.replicates).map { try data(configuration.seed(ofReplicate: $0)) }
-        let starts = try runStudyJobs(order: Array(prepared.indices), jobs: jobs, events: events) { replicate, emit in
-            try prepareReplicate(replicate, data: prepared[replicate], events: emit)
+        let prepared = try Dictionary(uniqueKeysWithValues: replicates.map { ($0, try data(configuration.seed(ofReplicate: $0))) })
+        let starts = try runStudyJobs(order: replicates, jobs: jobs, events: events) { replicate, emit in
+            try prepareReplicate(replicate, data: prepared[replicate]!, events: emit)
         }
+        let startOf = Dictionary(uniqueKeysWithValues: zip(replicates.sorted(), starts))
         let runs = configuration.runs
-        let order = runs.indices.sorted { (runs[$0].rewindIteration, $0) < (runs[$1].rewindIteration, $1) }
+        let order = runs.indices.filter { startOf[runs[$0].replicate] != nil }
+            .sorted { (runs[$0].rewindIteration, $0) < (runs[$1].rewindIteration, $1) }
         return try trainConcurrently(order: order, jobs: jobs, events: events) { index in
             let run = runs[index]
-            return try stage(run, start: starts[run.replicate], data: prepared[run.replicate])
+            return try stage(run, start: startOf[run.replicate]!, data: prepared[run.replicate]!)
         }
     }
 

@@ -38,8 +38,9 @@ public struct RescaledNetwork: Codable, Sendable {
 
 /// Runs a `FlatnessConfiguration` in its run directory: `replicate-<r>/batch-<B>/`, each a Trainer run, and
 /// then network.json beside it with its curvature summary before and after each rescaling. A network whose
-/// network.json exists is read back, so an interrupted study continues network by network.
-public struct FlatnessStudy<Scalar: TensorScalar> {
+/// network.json exists is read back, so an interrupted study continues network by network. Its units
+/// (`UnitStudy`) are the networks, in `configuration.runs` order: each trains, is measured and rescaled alone.
+public struct FlatnessStudy<Scalar: TensorScalar>: UnitStudy {
     public var configuration: FlatnessConfiguration
     public var directory: URL
     /// The prepared data for a seed.
@@ -58,23 +59,40 @@ public struct FlatnessStudy<Scalar: TensorScalar> {
     /// Trains and measures every network not yet done; returns them in `configuration.runs` order.
     @discardableResult
     public func run(events: (StudyEvent) throws -> Void = { _ in }) throws -> [FlatnessNetwork] {
-        try configuration.validate()
-        let prepared = try (0..<configuration.replicates).map { try data(configuration.seed(ofReplicate: $0)) }
         let runs = configuration.runs
         // Largest batches last: they are the quickest to train.
-        let order = runs.indices.sorted { (runs[$0].batchSize, $0) < (runs[$1].batchSize, $1) }
+        return try measure(order: runs.indices.sorted { (runs[$0].batchSize, $0) < (runs[$1].batchSize, $1) }, events: events)
+    }
+
+    /// "replicate 0 · batch 64", ...: one unit per network of `configuration.runs`.
+    public var unitNames: [String] { configuration.runs.map(\.name) }
+
+    public func isFinished(unit: Int) -> Bool { FileManager.default.fileExists(atPath: networkFile(configuration.runs[unit]).path) }
+
+    /// Trains and measures network `unit` of `configuration.runs` unless its network.json exists.
+    public func run(unit: Int, events: (StudyEvent) throws -> Void) throws { _ = try measure(order: [unit], events: events) }
+
+    /// Trains and measures the networks at the indices `order`, in that order (`jobs` at a time); them in index order.
+    private func measure(order: [Int], events: (StudyEvent) throws -> Void) throws -> [FlatnessNetwork] {
+        try configuration.validate()
+        let runs = configuration.runs
+        let replicates = Set(order.map { runs[$0].replicate })
+        let prepared = try Dictionary(uniqueKeysWithValues: replicates.map { ($0, try data(configuration.seed(ofReplicate: $0))) })
         return try runStudyJobs(order: order, jobs: jobs, events: events) { index, emit in
             let run = runs[index]
-            return try network(run, data: prepared[run.replicate], parallel: jobs > 1, emit: emit)
+            return try network(run, data: prepared[run.replicate]!, parallel: jobs > 1, emit: emit)
         }
     }
+
+    /// network.json of `run`: its measurements, written last.
+    private func networkFile(_ run: FlatnessRun) -> URL { directory.appendingPathComponent(run.path).appendingPathComponent("network.json") }
 
     /// Trains (or reads back) one network and measures it, unless its network.json exists.
     private func network(
         _ run: FlatnessRun, data: PreparedData<Scalar>, parallel: Bool, emit: (StudyEvent) throws -> Void
     ) throws -> FlatnessNetwork {
         let runDirectory = directory.appendingPathComponent(run.path)
-        let file = runDirectory.appendingPathComponent("network.json")
+        let file = networkFile(run)
         let curvatureStage = "\(run.name) · curvature"
         if FileManager.default.fileExists(atPath: file.path) {
             try emit(.stageFinished(name: run.name, result: "trained", skipped: true))

@@ -30,8 +30,9 @@ public struct KernelFitRecord: Codable, Sendable, Equatable {
 }
 
 /// Runs a `KernelConfiguration` in its run directory: one directory per fit with result.json (and, per
-/// size, the training indices used). Fits whose result.json exists are read back.
-public struct KernelStudy<Scalar: TensorScalar> {
+/// size, the training indices used). Fits whose result.json exists are read back. Its units (`UnitStudy`) are
+/// the fits, in `configuration.fits` order; the fits of one size each write the same training-indices.json.
+public struct KernelStudy<Scalar: TensorScalar>: UnitStudy {
     public var configuration: KernelConfiguration
     public var directory: URL
     /// The whole training set and the test set, pixels in [0, 1].
@@ -47,10 +48,23 @@ public struct KernelStudy<Scalar: TensorScalar> {
     /// Fits everything not yet done; returns every fit's record in `configuration.fits` order.
     @discardableResult
     public func run(events: (StudyEvent) throws -> Void = { _ in }) throws -> [KernelFitRecord] {
+        try runFits(configuration.fits, events: events)
+    }
+
+    /// "n = 1000, true labels, interpolating", ...: one unit per fit of `configuration.fits`.
+    public var unitNames: [String] { configuration.fits.map(\.name) }
+
+    public func isFinished(unit: Int) -> Bool { FileManager.default.fileExists(atPath: resultURL(configuration.fits[unit]).path) }
+
+    /// Fits `configuration.fits[unit]` unless its result.json exists.
+    public func run(unit: Int, events: (StudyEvent) throws -> Void) throws { _ = try runFits([configuration.fits[unit]], events: events) }
+
+    /// Fits each of `fits` not yet done, in order; their records.
+    private func runFits(_ fits: [KernelFitSpecification], events: (StudyEvent) throws -> Void) throws -> [KernelFitRecord] {
         try configuration.validate(trainCount: train.count)
         try ExperimentError.require(test.count >= 1, "the test set of \(configuration.dataset.displayName) is empty, so there is no test error to measure: check the data files")
         // Before anything runs: a study that cannot finish should not start (finished fits need no memory).
-        for fit in configuration.fits where !FileManager.default.fileExists(atPath: resultURL(fit).path) {
+        for fit in fits where !FileManager.default.fileExists(atPath: resultURL(fit).path) {
             let bytes = KernelInterpolation<Scalar>.matrixBytes(points: fit.trainSize)
             let smaller = Scalar.self == Double.self ? "use --precision float32 (half the memory) or smaller --train-sizes" : "use smaller --train-sizes"
             try ExperimentError.require(
@@ -60,7 +74,7 @@ public struct KernelStudy<Scalar: TensorScalar> {
         }
         var inputs: (train: Tensor<Scalar>, test: Tensor<Scalar>)?
         var records: [KernelFitRecord] = []
-        for fit in configuration.fits {
+        for fit in fits {
             let fitDirectory = directory.appendingPathComponent(fit.path)
             if let record = try? RunStore.readJSON(KernelFitRecord.self, from: resultURL(fit)) {
                 try events(.stageFinished(name: fit.name, result: Self.describe(record), skipped: true))

@@ -17,13 +17,19 @@ public enum SaddlesProgress: Sendable {
 /// Dauphin et al.'s protocol at CPU scale, top to bottom: SGD runs from random initializations; from points
 /// along them, Levenberg-Marquardt on ½‖∇f‖² finds critical points, each recorded with its loss, training error,
 /// ‖∇f‖ and exact Hessian spectrum; optionally SGD, damped Newton and saddle-free Newton from the same starts.
-/// Every unit (trajectory, point, optimizer path) is its own JSON file, skipped when it exists.
-public struct SaddlesStudy {
+/// Every record (trajectory, point, optimizer path) is its own JSON file, skipped when it exists. Its units
+/// (`UnitStudy`) are the trajectories, each with the searches from its points, then with `compareOptimizers`
+/// each optimizer from each comparison start.
+public struct SaddlesStudy: UnitStudy {
     public let configuration: SaddlesConfiguration
     /// The full-data loss of the configuration's MLP on the prepared samples; its parameters are the
     /// initialization of trajectory 0 (replaced by each point).
     public let function: RiskFunction<Double>
     public let directory: URL
+    /// Whether the study also compares SGD, damped Newton and saddle-free Newton from fresh starts.
+    public var compareOptimizers = false
+    /// How the study reports its work.
+    public var progress: (SaddlesProgress) -> Void = { _ in }
 
     /// - Parameter data: the prepared samples (`SaddlesConfiguration.prepare`).
     public init(configuration: SaddlesConfiguration, data: LabeledImages<Double>, directory: URL) throws {
@@ -39,32 +45,59 @@ public struct SaddlesStudy {
 
     private func file(_ name: String) -> URL { directory.appendingPathComponent(name) }
 
-    /// Runs every unit not on disk (the comparison only with `compareOptimizers`), then builds the report.
-    public func run(compareOptimizers: Bool, progress: @escaping (SaddlesProgress) -> Void = { _ in }) throws {
-        let trajectories = try (0..<configuration.trajectories).map { t in
-            try stage("trajectories/trajectory-\(t).json", progress) { sgdTrajectory(t, progress) }
-        }
-        let total = configuration.trajectories * configuration.snapshots.count
-        var done = 0
-        for trajectory in trajectories {
-            for (step, snapshot) in zip(trajectory.steps, trajectory.snapshots) {
-                let point = try stage("points/trajectory-\(trajectory.trajectory)-step-\(step).json", progress) {
-                    try searchCriticalPoint(trajectory: trajectory.trajectory, step: step, from: snapshot, progress)
-                }
-                done += 1
-                progress(.point(point, done: done, total: total))
-            }
-        }
-        if compareOptimizers {
-            for start in 0..<configuration.compareStarts {
-                for optimizer in ComparedOptimizer.allCases {
-                    _ = try stage("compare/\(optimizer.rawValue)-start-\(start).json", progress) {
-                        try optimizerPath(optimizer, start: start, progress)
-                    }
-                }
-            }
-        }
+    /// Runs every unit not on disk, then builds the report.
+    public func run() throws {
+        for unit in unitNames.indices { try run(unit: unit) }
         try SaddlesReport(directory: directory).build()
+    }
+
+    /// `run()` with `compareOptimizers` and `progress` set.
+    public func run(compareOptimizers: Bool, progress: @escaping (SaddlesProgress) -> Void = { _ in }) throws {
+        var study = self
+        (study.compareOptimizers, study.progress) = (compareOptimizers, progress)
+        try study.run()
+    }
+
+    /// The optimizers compared from each start: one unit each, after the trajectories.
+    private var comparisons: [(optimizer: ComparedOptimizer, start: Int)] {
+        guard compareOptimizers else { return [] }
+        return (0..<configuration.compareStarts).flatMap { start in ComparedOptimizer.allCases.map { ($0, start) } }
+    }
+
+    /// "trajectory 0", ..., then "sgd · start 0", ...
+    public var unitNames: [String] {
+        (0..<configuration.trajectories).map { "trajectory \($0)" } + comparisons.map { "\($0.optimizer.rawValue) · start \($0.start)" }
+    }
+
+    /// The record files of unit `unit`.
+    private func files(unit: Int) -> [String] {
+        guard unit >= configuration.trajectories else {
+            return ["trajectories/trajectory-\(unit).json"] + configuration.snapshots.sorted().map { "points/trajectory-\(unit)-step-\($0).json" }
+        }
+        let (optimizer, start) = comparisons[unit - configuration.trajectories]
+        return ["compare/\(optimizer.rawValue)-start-\(start).json"]
+    }
+
+    public func isFinished(unit: Int) -> Bool { files(unit: unit).allSatisfy { FileManager.default.fileExists(atPath: file($0).path) } }
+
+    public func run(unit: Int, events: (StudyEvent) throws -> Void) throws { try run(unit: unit) }
+
+    /// Computes the records of unit `unit` not on disk: a trajectory and the searches from its points, or one
+    /// optimizer path.
+    public func run(unit: Int) throws {
+        guard unit >= configuration.trajectories else {
+            let trajectory = try stage("trajectories/trajectory-\(unit).json", progress) { sgdTrajectory(unit, progress) }
+            let total = configuration.trajectories * configuration.snapshots.count
+            for (done, (step, snapshot)) in zip(trajectory.steps, trajectory.snapshots).enumerated() {
+                let point = try stage("points/trajectory-\(unit)-step-\(step).json", progress) {
+                    try searchCriticalPoint(trajectory: unit, step: step, from: snapshot, progress)
+                }
+                progress(.point(point, done: unit * configuration.snapshots.count + done + 1, total: total))
+            }
+            return
+        }
+        let (optimizer, start) = comparisons[unit - configuration.trajectories]
+        _ = try stage("compare/\(optimizer.rawValue)-start-\(start).json", progress) { try optimizerPath(optimizer, start: start, progress) }
     }
 
     /// The record in `name` if it exists, else computed and written.

@@ -23,8 +23,9 @@ public struct RobustnessRecord: Codable, Sendable {
 
 /// Runs `occam simplicity`: samples the functions of random networks in chunks (functions.bin, saved every
 /// `saveInterval` seconds and at the end, so an interrupted run resumes), then measures robustness for each
-/// length (robustness-n<N>.json, skipped when present), then builds the report.
-public struct SimplicityStudy {
+/// length (robustness-n<N>.json, skipped when present), then builds the report. Its units (`UnitStudy`) are the
+/// sampling (every chunk merges into the one functions.bin) and each robustness length.
+public struct SimplicityStudy: UnitStudy {
     public let configuration: SimplicityConfiguration
     public let directory: URL
     /// Worker threads; the results do not depend on it.
@@ -32,6 +33,8 @@ public struct SimplicityStudy {
     /// Seconds between saves of functions.bin while sampling, at least (a save that takes t seconds waits 20 t
     /// before the next, so a large file does not eat the sampling time).
     public var saveInterval = 30.0
+    /// How the study reports its work.
+    public var progress: (SimplicityProgress) -> Void = { _ in }
 
     public init(configuration: SimplicityConfiguration, directory: URL, threads: Int) throws {
         try configuration.validate()
@@ -41,12 +44,37 @@ public struct SimplicityStudy {
     public var functionsURL: URL { directory.appendingPathComponent("functions.bin") }
 
     /// Runs what is not yet on disk, then builds the report.
-    public func run(progress: @escaping (SimplicityProgress) -> Void = { _ in }) throws {
-        try sampleFunctions(progress: progress)
-        for size in configuration.robustnessSizes {
-            try measureRobustness(size: size, progress: progress)
-        }
+    public func run() throws {
+        for unit in unitNames.indices { try run(unit: unit) }
         try SimplicityReport(directory: directory).build()
+    }
+
+    /// `run()` with `progress` set.
+    public func run(progress: @escaping (SimplicityProgress) -> Void) throws {
+        var study = self
+        study.progress = progress
+        try study.run()
+    }
+
+    /// "sampling", then "robustness n = 8", ...
+    public var unitNames: [String] { ["sampling"] + configuration.robustnessSizes.map { "robustness n = \($0)" } }
+
+    public func isFinished(unit: Int) -> Bool {
+        guard unit > 0 else {
+            return (try? FunctionCounts.read(from: functionsURL)).map { $0.chunksDone >= configuration.chunkCount } ?? false
+        }
+        return FileManager.default.fileExists(atPath: robustnessURL(configuration.robustnessSizes[unit - 1]).path)
+    }
+
+    public func run(unit: Int, events: (StudyEvent) throws -> Void) throws { try run(unit: unit) }
+
+    /// Samples every chunk (unit 0) or measures one robustness length, unless it is on disk.
+    public func run(unit: Int) throws {
+        if unit == 0 {
+            try sampleFunctions(progress: progress)
+        } else {
+            try measureRobustness(size: configuration.robustnessSizes[unit - 1], progress: progress)
+        }
     }
 
     /// The stream of chunk `index`: independent of the thread that runs it.
