@@ -116,7 +116,15 @@ struct DistillCommand: ParsableCommand {
             given = (model, saved.parameters, saved.buffers)
             teacherFile = TeacherFile(path: url.standardizedFileURL.path, digest: RunStore.hash(try Data(contentsOf: url)), model: saved.training.model)
         }
-        let configuration = try studyConfiguration(teacherFile: teacherFile)
+        var configuration = try studyConfiguration(teacherFile: teacherFile)
+        var teacherData: PreparedData<Scalar>?
+        if teacherFile == nil {
+            let t = configuration.teacherTraining
+            teacherData = t.data == configuration.student.data
+                ? data : try PreparedData<Scalar>(t.data, seed: t.dataSplitSeed, directory: training.dataDirectory)
+            configuration.teacher = configuration.teacher.withScheduleLength(trainCount: teacherData!.train.count)
+        }
+        configuration.student = configuration.student.withScheduleLength(trainCount: data.train.count)
         let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out))
         let jobs = self.jobs ?? ProcessInfo.processInfo.activeProcessorCount
         if !quiet {
@@ -129,11 +137,7 @@ struct DistillCommand: ParsableCommand {
         }
         var study = DistillationStudy<Scalar>(configuration: configuration, directory: directory, data: data)
         study.givenTeacher = given
-        if teacherFile == nil {
-            let t = configuration.teacherTraining
-            study.teacherData = t.data == configuration.student.data
-                ? data : try PreparedData<Scalar>(t.data, seed: t.dataSplitSeed, directory: training.dataDirectory)
-        }
+        study.teacherData = teacherData
         study.jobs = jobs
         study.logTrainingEvery = try training.logTrainingEvery()
         let reporter = StudyReporter(totalStages: configuration.trainingRunCount, quiet: quiet)
