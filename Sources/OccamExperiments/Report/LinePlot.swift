@@ -163,9 +163,9 @@ public struct LinePlot: Sendable {
         return (x.domain(of: points.map(\.x) + verticalLines.map(\.x)), y.domain(of: ys + horizontalLines.map(\.y)))
     }
 
-    /// Pixel coordinates of a data point.
-    func position(_ px: Double, _ py: Double) -> (x: Double, y: Double) {
-        let (xDomain, yDomain) = domains
+    /// Pixel coordinates of a data point; `domains` computed once by a caller that places many points.
+    func position(_ px: Double, _ py: Double, in domains: (x: ClosedRange<Double>, y: ClosedRange<Double>)? = nil) -> (x: Double, y: Double) {
+        let (xDomain, yDomain) = domains ?? self.domains
         let f = frame
         return (f.left + x.fraction(of: px, in: xDomain) * (f.right - f.left),
                 f.bottom - y.fraction(of: py, in: yDomain) * (f.bottom - f.top))
@@ -173,7 +173,10 @@ public struct LinePlot: Sendable {
 
     /// The SVG document.
     public func svg() -> String {
+        let domains = self.domains
         let (xDomain, yDomain) = domains
+        // The domains span every point: computed once here, not once per point placed.
+        func position(_ px: Double, _ py: Double) -> (x: Double, y: Double) { self.position(px, py, in: domains) }
         let f = frame
         var out = """
             <svg xmlns="http://www.w3.org/2000/svg" width="\(n(width))" height="\(n(height))" viewBox="0 0 \(n(width)) \(n(height))" font-family="Helvetica, Arial, sans-serif" font-size="12">
