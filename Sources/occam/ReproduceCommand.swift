@@ -89,9 +89,12 @@ struct ReproduceCommand: ParsableCommand {
     }
 
     private func printTable(_ results: [ReproductionResult]) {
-        print("\nclaim                     paper                                  Occam                          verdict")
+        // The claim column fits the longest identifier, so no two columns run together.
+        let claimWidth = max(26, (results.map(\.claim.id.count).max() ?? 0) + 2)
+        print("\n" + "claim".padding(toLength: claimWidth, withPad: " ", startingAt: 0)
+              + "paper                                  Occam                          verdict")
         for r in results {
-            print(r.claim.id.padding(toLength: 26, withPad: " ", startingAt: 0)
+            print(r.claim.id.padding(toLength: claimWidth, withPad: " ", startingAt: 0)
                 + r.claim.paperResult.prefix(38).padding(toLength: 39, withPad: " ", startingAt: 0)
                 + (r.measured?.text(digits: 3) ?? "not measured").padding(toLength: 31, withPad: " ", startingAt: 0)
                 + r.verdict.description)

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import OccamExperiments
 import OccamNN
@@ -54,6 +55,32 @@ extension EarlyPhaseCommand: StudyRunDirectory {
         var configuration = try studyConfiguration()
         configuration.training = configuration.training.withScheduleLength(trainCount: configuration.training.expectedTrainCount)
         return try RunStore.directoryName(for: configuration, precision: training.precision.rawValue)
+    }
+}
+
+extension DistillCommand: StudyRunDirectory {
+    /// The directory of a study that trains its own teacher (a claim never names a --teacher file).
+    func runDirectoryName() throws -> String {
+        guard teacher == nil else { throw ValidationError("a reproduction claim cannot name a --teacher file: its run directory depends on the file") }
+        return try RunStore.directoryName(for: studyConfiguration(), precision: training.precision.rawValue)
+    }
+}
+
+extension SaddlesCommand: StudyRunDirectory {
+    func runDirectoryName() throws -> String {
+        try RunStore.directoryName(for: experimentConfiguration(), precision: "float64")
+    }
+}
+
+extension SimplicityCommand: StudyRunDirectory {
+    func runDirectoryName() throws -> String {
+        try RunStore.directoryName(for: simplicityConfiguration(), precision: "float32")
+    }
+}
+
+extension CriticalPeriodCommand: StudyRunDirectory {
+    func runDirectoryName() throws -> String {
+        try RunStore.directoryName(for: studyConfiguration(), precision: training.precision.rawValue)
     }
 }
 

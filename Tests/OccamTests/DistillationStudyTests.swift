@@ -6,14 +6,14 @@ import Testing
 
 @testable import OccamExperiments
 
-/// A blob teacher (MLP 6-32-32-3) and students (6-4-3), 2 replicates, T = 2 and 5.
-private func blobDistillation() -> DistillationConfiguration {
+/// A blob teacher (MLP 6-32-32-3) and students (6-4-3), 2 replicates, T = 2 and 5 unless told.
+func blobDistillation(temperatures: [Double] = [2, 5]) -> DistillationConfiguration {
     var student = blobTraining(steps: 30)
     student.widths = [4]
     var teacher = blobTraining(steps: 40)
     teacher.widths = [32, 32]
     var configuration = DistillationConfiguration(student: student, teacher: teacher)
-    configuration.temperatures = [2, 5]
+    configuration.temperatures = temperatures
     configuration.replicates = 2
     return configuration
 }

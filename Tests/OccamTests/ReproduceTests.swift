@@ -1,7 +1,9 @@
 import Foundation
+import OccamAnalysis
 import OccamData
 @testable import OccamExperiments
 import OccamNN
+import OccamTensor
 import Testing
 
 @Suite("occam reproduce: verdict rules on hand-made numbers, the claim list, the report")
@@ -231,6 +233,135 @@ struct ReproductionMeasureTests {
         }
         let measured = try Self.claim("early-phase-signs").measure(directory)
         #expect(measured.count == configuration.replicates && abs(measured.mean - Spread(changes).mean) < 1e-9)
+    }
+}
+
+extension ReproductionMeasureTests {
+    @Test func distillationClaimPairsTheSoftStudentAtT20WithTheHardLabelStudent() throws {
+        let root = try makeTemporaryDirectory("reproduce-distill")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let configuration = blobDistillation(temperatures: [5, 20])
+        let directory = try RunStore.open(configuration, precision: "float64", under: root)
+        let data = blobData(configuration.student)(configuration.student.dataSplitSeed)
+        try DistillationStudy<Double>(configuration: configuration, directory: directory, data: data).run()
+        // Misclassified test images from each student's own summary, soft at T = 20 minus hard, per replicate.
+        let changes = try (0..<configuration.replicates).map { replicate in
+            func errors(_ temperature: Double?) throws -> Double {
+                let path = DistillationStudent(replicate: replicate, temperature: temperature).path
+                let accuracy = try #require(Self.trainingSummary(directory, path).finalTest).accuracy
+                return (Double(data.test.count) * (1 - accuracy)).rounded()
+            }
+            return try errors(20) - errors(nil)
+        }
+        let measured = try Self.claim("distillation-soft-targets").measure(directory)
+        #expect(measured.count == 2 && abs(measured.mean - Spread(changes).mean) < 1e-9)
+        #expect(abs(measured.standardDeviation - Spread(changes).standardDeviation) < 1e-9)
+    }
+
+    /// Hand-made points: a real search on a network small enough for a test finds critical points only at the
+    /// constant-prediction loss (and takes most of a minute in a debug build).
+    @Test func saddlesClaimCorrelatesIndexWithLossOverTheCriticalPointsOnly() throws {
+        let root = try makeTemporaryDirectory("reproduce-saddles")
+        defer { try? FileManager.default.removeItem(at: root) }
+        /// A search's record at `loss` whose 10 eigenvalues have `negative` below zero.
+        func point(_ step: Int, loss: Double, negative: Int, kind: CriticalPointKind) -> SaddlesPoint {
+            let eigenvalues = (0..<10).map { Double($0 - negative) + 0.5 }
+            return SaddlesPoint(
+                trajectory: 0, step: step, startLoss: loss, startGradientNorm: 1, loss: loss, trainingError: loss / 3,
+                gradientNorm: kind == .critical ? 1e-8 : 1e-3, kind: kind, index: HessianIndex(eigenvalues: eigenvalues, threshold: 1e-5),
+                flatGradientShare: 0, flatThreshold: 0, eigenvalues: eigenvalues, iterations: [], hessians: 1, gradients: 1, seconds: 1)
+        }
+        func measure(_ name: String, _ points: [SaddlesPoint]) throws -> Spread {
+            let configuration = SaddlesConfiguration(samples: 40, imageSize: 3, components: 0, widths: [3], trajectories: 1, snapshots: points.map(\.step))
+            let directory = try RunStore.open(configuration, precision: "float64", under: root.appendingPathComponent(name))
+            try FileManager.default.createDirectory(at: directory.appendingPathComponent("points"), withIntermediateDirectories: true)
+            for p in points {
+                try ResultFiles.writeJSON(p, to: directory.appendingPathComponent("points/trajectory-0-step-\(p.step).json"))
+            }
+            return try Self.claim("saddles-index-rises-with-loss").measure(directory)
+        }
+        // Index 0.6, 0.3, 0.2, 0 at falling losses: rank correlation +1, as long as the gradient-flat point (low loss,
+        // index 0.9) is left out.
+        let rising = [point(0, loss: 2.3, negative: 6, kind: .critical), point(1, loss: 1, negative: 3, kind: .critical),
+                      point(2, loss: 0.5, negative: 2, kind: .critical), point(3, loss: 0.01, negative: 0, kind: .critical),
+                      point(4, loss: 0.2, negative: 9, kind: .gradientFlat)]
+        let measured = try measure("rising", rising)
+        #expect(measured.count == 1 && abs(measured.mean - 1) < 1e-12)
+        #expect(try Self.claim("saddles-index-rises-with-loss").rule.verdict(on: measured) == .agrees)
+        let falling = try measure("falling", [point(0, loss: 2.3, negative: 0, kind: .critical), point(1, loss: 1, negative: 2, kind: .critical),
+                                              point(2, loss: 0.5, negative: 4, kind: .critical)])
+        #expect(falling.count == 1 && abs(falling.mean + 1) < 1e-12)
+        #expect(try Self.claim("saddles-index-rises-with-loss").rule.verdict(on: falling) == .disagrees)
+        // Two critical points make no correlation: not measured.
+        #expect(try measure("two", Array(rising.prefix(2)) + [rising[4]]).count == 0)
+    }
+
+    @Test func neffClaimCorrelatesEffectiveDimensionalityWithTestErrorAcrossWidthsPerReplicate() throws {
+        var configuration = SweepCurvatureTests.configuration(curvature: true)
+        configuration.widths = [2, 4, 8, 16]
+        let root = try makeTemporaryDirectory("reproduce-neff")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let directory = try RunStore.open(configuration, precision: "float64", under: root)
+        var study = DoubleDescentNetworksStudy<Double>(configuration: configuration, directory: directory, data: blobData(configuration.training))
+        study.jobs = 2
+        try study.run()
+        // Each replicate's N_eff from its networks' curvature.json and final test error from their summary.json.
+        let expected = try (0..<configuration.replicates).compactMap { replicate -> Double? in
+            let pairs = try configuration.runs.filter { $0.replicate == replicate }.map { run in
+                let runDirectory = directory.appendingPathComponent(run.path)
+                let curvature = try RunStore.readJSON(NetworkCurvature.self, from: runDirectory.appendingPathComponent(SweepCurvature.fileName))
+                let accuracy = try #require(Self.trainingSummary(directory, run.path).finalTest).accuracy
+                return (curvature.effectiveDimensionality, 1 - accuracy)
+            }
+            return Set(pairs.map(\.1)).count > 1 ? spearman(pairs.map(\.0), pairs.map(\.1)) as Double : nil
+        }
+        try #require(!expected.isEmpty, "every replicate's test error is the same at every width")
+        let measured = try Self.claim("neff-tracks-double-descent").measure(directory)
+        let reference = Spread(expected)
+        #expect(measured.count == expected.count && abs(measured.mean - reference.mean) < 1e-12)
+
+        // Without --curvature the sweep has nothing to correlate.
+        let plain = try RunStore.open(SweepCurvatureTests.configuration(curvature: false), precision: "float64", under: root)
+        var plainStudy = DoubleDescentNetworksStudy<Double>(
+            configuration: SweepCurvatureTests.configuration(curvature: false), directory: plain, data: blobData(configuration.training))
+        plainStudy.jobs = 2
+        try plainStudy.run()
+        #expect(try Self.claim("neff-tracks-double-descent").measure(plain).count == 0)
+    }
+
+    @Test func lzClaimMeasuresRandomTruthTablesAtThePapersReference() throws {
+        var configuration = SimplicityConfiguration()
+        (configuration.hiddenWidths, configuration.draws, configuration.chunkSize, configuration.robustnessSizes) = ([8, 8], 2_000, 1_000, [])
+        let root = try makeTemporaryDirectory("reproduce-simplicity")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let directory = try RunStore.open(configuration, precision: "float32", under: root)
+        try SimplicityStudy(configuration: configuration, directory: directory, threads: 2).run()
+        let measured = try Self.claim("lz-complexity-reference").measure(directory)
+        let stored = try RunStore.readJSON(SimplicitySummary.self, from: directory.appendingPathComponent("summary.json"))
+        #expect(measured == stored.randomComplexity && measured.count == FunctionAnalysis.randomStrings)
+        // Valle-Perez et al.: random 128-bit strings average about 149, between 119 and 168.
+        #expect(abs(measured.mean - 149) < 1 && measured.standardDeviation > 3 && measured.standardDeviation < 10)
+        #expect(try Self.claim("lz-complexity-reference").rule.verdict(on: measured) == .agrees)
+    }
+
+    @Test func criticalPeriodClaimPairsTheLongestEarlyDeficitWithNoDeficit() throws {
+        let configuration = CriticalPeriodTests.blobStudy()
+        let root = try makeTemporaryDirectory("reproduce-critical-period")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let directory = try RunStore.open(configuration, precision: "float64", under: root)
+        var study = CriticalPeriodStudy<Double>(configuration: configuration, directory: directory, data: blobData(configuration.training))
+        study.jobs = 2
+        try study.run()
+        // Lengths 0, 1, 2 from epoch 0 (and 1-epoch windows at 1 and 2, which are not early): the 2-epoch deficit.
+        let changes = try (0..<configuration.replicates).map { replicate in
+            func accuracy(_ length: Int) throws -> Double {
+                let run = CriticalPeriodRun(replicate: replicate, window: DeficitWindow(onset: 0, length: length))
+                return try #require(Self.trainingSummary(directory, run.path).finalTest).accuracy
+            }
+            return 100 * (try accuracy(2) - accuracy(0))
+        }
+        let measured = try Self.claim("critical-period-deficit").measure(directory)
+        #expect(measured.count == 2 && abs(measured.mean - Spread(changes).mean) < 1e-9)
     }
 }
 

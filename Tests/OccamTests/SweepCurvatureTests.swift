@@ -9,7 +9,8 @@ import Testing
 
 @Suite("occam double-descent networks --curvature")
 struct SweepCurvatureTests {
-    private func configuration(curvature: Bool) -> DoubleDescentNetworksConfiguration {
+    /// A blob sweep at widths 2 and 8, 2 replicates, measured with a small Lanczos when `curvature`.
+    static func configuration(curvature: Bool) -> DoubleDescentNetworksConfiguration {
         var training = blobTraining(steps: 30)
         training.widths = [4]
         training.validationCount = 0
@@ -26,7 +27,7 @@ struct SweepCurvatureTests {
     }
 
     @Test func everyFinalNetworkIsMeasuredAsNetworkCurvatureMeasuresItAndAnInterruptedSweepResumesPerNetwork() throws {
-        let configuration = configuration(curvature: true)
+        let configuration = Self.configuration(curvature: true)
         try configuration.validate()
         let root = try makeTemporaryDirectory("sweep-curvature")
         defer { try? FileManager.default.removeItem(at: root) }
@@ -75,11 +76,11 @@ struct SweepCurvatureTests {
     }
 
     @Test func aSweepWithoutCurvatureKeepsItsRunDirectoryName() throws {
-        let plain = configuration(curvature: false)
+        let plain = Self.configuration(curvature: false)
         let json = String(decoding: try RunStore.canonicalJSON(plain), as: UTF8.self)
         #expect(!json.contains("curvature"))
-        #expect(try RunStore.directoryName(for: plain, precision: "float32") != RunStore.directoryName(for: configuration(curvature: true), precision: "float32"))
-        var tooMany = configuration(curvature: true)
+        #expect(try RunStore.directoryName(for: plain, precision: "float32") != RunStore.directoryName(for: Self.configuration(curvature: true), precision: "float32"))
+        var tooMany = Self.configuration(curvature: true)
         tooMany.curvature!.samples = 70_000
         #expect { try tooMany.validate() } throws: { "\($0)".contains("--curvature-samples") }
     }

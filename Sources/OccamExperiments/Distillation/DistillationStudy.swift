@@ -29,7 +29,8 @@ public struct DistillationStudy<Scalar: TensorScalar> {
     public var directory: URL
     /// The students' prepared data (the transfer set and the test split).
     public var data: PreparedData<Scalar>
-    /// The teacher's prepared data, when it trains here (`configuration.teacherTraining.data`).
+    /// The teacher's prepared data, when it trains here (`configuration.teacherTraining.data`); nil: `data`, when
+    /// the teacher's data configuration is the students'.
     public var teacherData: PreparedData<Scalar>?
     /// A teacher given as a file (`configuration.teacherFile`): its model, weights and buffers.
     public var givenTeacher: (model: Model<Scalar>, parameters: ParameterSet<Scalar>, buffers: ParameterSet<Scalar>)?
@@ -74,7 +75,10 @@ public struct DistillationStudy<Scalar: TensorScalar> {
             (model, parameters, buffers, source, modelName) = (given.model, given.parameters, given.buffers, file.path, file.model)
         } else {
             let training = configuration.teacherTraining
-            guard let teacherData else { throw ExperimentError.impossibleConfiguration("the teacher's training data was not prepared") }
+            // The students' data serves when the teacher trains on the same split.
+            guard let teacherData = teacherData ?? (training.data == configuration.student.data ? data : nil) else {
+                throw ExperimentError.impossibleConfiguration("the teacher trains on other images than the students, and its data was not prepared")
+            }
             var trainer = try Trainer(configuration: training, data: teacherData, directory: directory.appendingPathComponent("teacher"))
             trainer.logTrainingEvery = logTrainingEvery
             trainer.resumeCheckpointEvery = max(1, training.iterationsPerEpoch(trainCount: teacherData.train.count))

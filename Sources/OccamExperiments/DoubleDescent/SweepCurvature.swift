@@ -88,16 +88,21 @@ struct SweepCurvatureReport {
         var logEvidence: Spread
     }
 
+    /// The finished runs whose final network has been measured (a curvature.json), with that measurement.
+    func measured(_ records: [NetworkWidthRecord]) throws -> [(record: NetworkWidthRecord, curvature: NetworkCurvature)] {
+        try records.compactMap { record in
+            let url = directory.appendingPathComponent(record.run.path).appendingPathComponent(SweepCurvature.fileName)
+            guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+            return (record, try RunStore.readJSON(NetworkCurvature.self, from: url))
+        }
+    }
+
     /// The measured networks and their widths' summaries; writes curvature.csv and the plots. Nil when no run has
     /// a curvature.json yet.
     func build(
         _ configuration: DoubleDescentNetworksConfiguration, records: [NetworkWidthRecord], summaries: [NetworkWidthSummary]
     ) throws -> HTMLReport.Section? {
-        let measured = try records.compactMap { record -> (NetworkWidthRecord, NetworkCurvature)? in
-            let url = directory.appendingPathComponent(record.run.path).appendingPathComponent(SweepCurvature.fileName)
-            guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-            return (record, try RunStore.readJSON(NetworkCurvature.self, from: url))
-        }
+        let measured = try measured(records)
         guard !measured.isEmpty else { return nil }
         var table = CSVTable(header: [
             "replicate", "width", "parameters", "measured_coordinates", "test_error_percent", "train_error_percent", "neff", "top_eigenvalue",

@@ -105,9 +105,7 @@ public let reproductionClaims: [ReproductionClaim] = [
         paperResult: "qualitative: an ensemble of 5 networks helps most around the critical regime, where the peak is",
         quantity: "fraction of the single networks' peak over the classical minimum that the replicates' ensemble removes (one value: the ensemble of all replicates)",
         cpuArguments: ["double-descent", "networks", "--ensemble"],
-        paperArguments: ["double-descent", "networks", "--ensemble", "--model", "mcnn", "--dataset", "cifar10",
-                         "--widths", "1,2,4,6,8,10,12,14,16,20,24,32,48,64", "--train-size", "50000", "--label-noise", "0.15",
-                         "--lr", "1e-4", "--steps", "4000ep", "--replicates", "5"],
+        paperArguments: ["double-descent", "networks", "--ensemble"] + nakkiranCNNWidthSweep,
         cpuDifferences: [
             "Fashion-MNIST (4,000 images) and a one-hidden-layer MLP 784-H-10 (H = 2 to 512) instead of CIFAR-10 (50,000 images) and convolutional networks",
             "20% label noise, Adam 1e-3 for 300 epochs instead of 15% noise, Adam 1e-4 for 4,000 epochs",
@@ -137,6 +135,90 @@ public let reproductionClaims: [ReproductionClaim] = [
             let rows = try EarlyPhaseReport(directory: directory).build().accuracy.filter { $0.perturbation == .signsKept }
             return rows.max { $0.rewindIteration < $1.rewindIteration }?.changeFromTicket ?? Spread([])
         }),
+    ReproductionClaim(
+        id: "distillation-soft-targets",
+        statement: "A small network trained on a large network's soft targets at a high temperature makes far fewer test errors than the same network trained on the hard labels.",
+        source: "Hinton, Vinyals & Dean 2015, Sec. 3",
+        paperResult: "MNIST: teacher 67 test errors, hard-label student 146, soft student at T = 20 74 (-72 errors)",
+        quantity: "soft student at T = 20 minus the same replicate's hard-label student, test errors of 10,000 (paired by replicate)",
+        cpuArguments: ["distill", "--dataset", "mnist", "--temperatures", "20"],
+        paperArguments: ["distill", "--dataset", "mnist", "--temperatures", "20", "--train-size", "60000"],
+        cpuDifferences: [
+            "10,000 training images (also the transfer set) instead of all 60,000",
+            "the teacher (1200-1200, dropout 0.5, inputs shifted by up to 2 pixels) has no max-norm weight constraint",
+            "every network trains with Adam 1e-3, batch 100, for 20 epochs (Occam's recipe; the paper gives none for this experiment)",
+            "3 replicates of the students, one teacher",
+        ],
+        rule: .below(0),
+        measure: { directory in
+            try DistillationReport(directory: directory).build().students.first { $0.temperature == 20 }?.changeFromHard ?? Spread([])
+        }),
+    ReproductionClaim(
+        id: "saddles-index-rises-with-loss",
+        statement: "At the critical points of a small network's training loss, the index (the fraction of negative Hessian eigenvalues) rises with the loss: critical points of high loss are saddles, those near the lowest loss nearly minima.",
+        source: "Dauphin et al. 2014, Fig. 1",
+        paperResult: "index α grows with the training error ε at critical points (MNIST, CIFAR-10): near 0 at the lowest error",
+        quantity: "Spearman rank correlation of the index with the training loss over the critical points found (‖∇f‖ ≤ 1e-6; one value)",
+        cpuArguments: ["saddles", "--dataset", "mnist", "--trajectories", "4"],
+        paperArguments: ["saddles", "--dataset", "mnist", "--trajectories", "10", "--samples", "10000", "--components", "0",
+                         "--snapshots", "0,10,30,100,300,1000,3000,10000", "--search-iterations", "300"],
+        cpuDifferences: [
+            "a 630-parameter tanh MLP 20-20-10 on 500 MNIST images, area-averaged to 10 x 10 and projected on 20 whitened principal components (the paper does not give its downsampling precisely)",
+            "critical points searched by Levenberg-Marquardt on ½‖∇f‖² with exact Hessians (the paper uses a Newton-type search), 60 steps from 6 points along each of 4 SGD runs",
+            "the index against the training loss (the paper plots the training error; summary.json holds both correlations)",
+        ],
+        rule: .above(0),
+        measure: { directory in Spread(try SaddlesReport(directory: directory).build().indexLossCorrelation.map { [$0] } ?? []) }),
+    ReproductionClaim(
+        id: "neff-tracks-double-descent",
+        statement: "Across a width sweep through the interpolation threshold, the effective dimensionality N_eff of the Hessian's spectrum tracks the test error (rising to the peak and falling after it), where the parameter count only grows.",
+        source: "Maddox, Benton & Wilson 2020, Fig. 2",
+        paperResult: "qualitative: N_eff (z = 1, top 100 eigenvalues) peaks with the test error near the interpolation threshold",
+        quantity: "per replicate, Spearman rank correlation across widths of N_eff (z = 1, top 100 GGN eigenvalues, weights only) with the final test error",
+        cpuArguments: ["double-descent", "networks", "--curvature", "--widths", "2,4,8,16,32,48,64,128,256"],
+        paperArguments: ["double-descent", "networks", "--curvature"] + nakkiranCNNWidthSweep,
+        cpuDifferences: [
+            "Fashion-MNIST (4,000 images, 20% label noise) and a one-hidden-layer MLP 784-H-10 (H = 2 to 256) instead of convolutional networks on CIFAR (the paper-scale command uses Nakkiran et al.'s 5-layer CNN family on CIFAR-10)",
+            "Adam 1e-3 for 300 epochs, 3 replicates",
+            "the generalized Gauss-Newton matrix on the first 1,000 training images instead of the Hessian on the whole training set",
+        ],
+        rule: .above(0),
+        measure: { directory in Spread(try effectiveDimensionalityCorrelations(directory)) }),
+    ReproductionClaim(
+        id: "lz-complexity-reference",
+        statement: "The Lempel-Ziv complexity K_LZ Valle-Perez et al. use for 128-bit truth tables gives 7 for a constant string, about 21 for a single input bit, and about 149 on average for uniformly random strings.",
+        source: "Valle-Perez, Camargo & Louis 2019, Sec. 3 and appendix",
+        paperResult: "random 128-bit strings: mean K_LZ about 149 (119-168); constant 7; x_i about 21",
+        quantity: "mean K_LZ of the 20,000 uniformly random 128-bit truth tables the simplicity report draws",
+        cpuArguments: ["simplicity", "--robustness-sizes", "none"],
+        paperArguments: ["simplicity", "--robustness-sizes", "none", "--paper"],
+        cpuDifferences: ["2 x 10^7 networks drawn instead of 10^8 (the measured complexity of random strings does not depend on the draws)"],
+        rule: .nearPaper(paper: 149, standardErrors: 2, tolerance: 1),
+        measure: { directory in try SimplicityReport(directory: directory).build().randomComplexity }),
+    ReproductionClaim(
+        id: "critical-period-deficit",
+        statement: "Blurred inputs in the first epochs of training lower the final test accuracy reached after normal training, the more the longer the deficit lasts; the same deficit later in training does little.",
+        source: "Achille, Rovere & Soatto 2019, Fig. 1",
+        paperResult: "an early blur deficit lowers final accuracy, the drop growing with its length and saturating; a late deficit has little effect",
+        quantity: "final test accuracy after the longest early blur deficit (40 epochs) minus the same replicate's run without one (pp, paired)",
+        cpuArguments: ["critical-period", "--replicates", "5"],
+        paperArguments: ["critical-period", "--dataset", "cifar10", "--model", "resnet-20", "--train-size", "50000", "--replicates", "5"],
+        cpuDifferences: [
+            "lenet-5 on 5,000 Fashion-MNIST images, blurred by 4 x 4 block averages, instead of convolutional networks on CIFAR-10",
+            "deficits of 10 to 40 epochs, then 30 normal epochs (the paper's deficits and training are longer; the paper-scale command keeps these lengths)",
+        ],
+        rule: .below(0),
+        measure: { directory in
+            let early = try CriticalPeriodReport(directory: directory).build().deficits.filter { $0.onset == 0 && $0.length > 0 }
+            return early.max { $0.length < $1.length }?.changeFromReference ?? Spread([])
+        }),
+]
+
+/// Nakkiran et al.'s model-wise sweep (5-layer CNNs of width k on CIFAR-10, 15% label noise, Adam 1e-4 for 4,000
+/// epochs, 5 replicates): the paper-scale options of the width-sweep claims.
+let nakkiranCNNWidthSweep = [
+    "--model", "mcnn", "--dataset", "cifar10", "--widths", "1,2,4,6,8,10,12,14,16,20,24,32,48,64", "--train-size", "50000",
+    "--label-noise", "0.15", "--lr", "1e-4", "--steps", "4000ep", "--replicates", "5",
 ]
 
 /// The test error (%) of exact interpolation of the true labels at the largest training-set size fitted: one
@@ -178,5 +260,20 @@ func peakFeatureRatios(_ records: [RandomFeaturePointRecord]) -> [Double] {
         }
         guard let peak = losses.max(by: { $0.1 < $1.1 }) else { return nil }
         return Double(peak.0.featureCount) / Double(peak.0.trainSize)
+    }
+}
+
+/// For each replicate of a width sweep measured with `--curvature`, Spearman's rank correlation across its
+/// widths of N_eff with the final test error; none for a replicate with fewer than 3 measured widths or with
+/// either side constant.
+func effectiveDimensionalityCorrelations(_ directory: URL) throws -> [Double] {
+    let report = DoubleDescentNetworksReport(directory: directory)
+    try report.build()
+    let stored = try RunStore.readConfiguration(DoubleDescentNetworksConfiguration.self, in: directory)
+    let measured = try SweepCurvatureReport(directory: directory).measured(report.records(stored.configuration, precision: stored.precision))
+    return Set(measured.map(\.record.run.replicate)).sorted().compactMap { replicate in
+        let runs = measured.filter { $0.record.run.replicate == replicate && $0.record.testError != nil }
+        let correlation: Double? = spearman(runs.map(\.curvature.effectiveDimensionality), runs.map { $0.record.testError! })
+        return correlation
     }
 }
