@@ -15,16 +15,18 @@ public final class RunDirectoryLock: @unchecked Sendable {
 
     /// Takes the lock on `directory`, which must exist: exclusive (one writer of the whole run) or `shared`
     /// (one of many Slurm tasks, each writing only its own unit, which it locks exclusively on its own).
+    /// `waiting` blocks until the holder releases it instead of failing (for work that several units need and
+    /// the first one does, such as a distillation study's teacher).
     /// - Throws: `RunDirectoryLockError.held` (naming the holder's process ID) when another holder has it,
     ///   `.cannotLock` when the lock file cannot be opened or locked.
-    public init(_ directory: URL, shared: Bool = false) throws {
+    public init(_ directory: URL, shared: Bool = false, waiting: Bool = false) throws {
         self.directory = directory
         let url = directory.appendingPathComponent(Self.fileName)
         descriptor = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw RunDirectoryLockError.cannotLock(directory, reason: ResultFileError.describe(errno: errno))
         }
-        guard flock(descriptor, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0 else {
+        guard flock(descriptor, (shared ? LOCK_SH : LOCK_EX) | (waiting ? 0 : LOCK_NB)) == 0 else {
             let code = errno
             let holder = Self.holder(descriptor)
             close(descriptor)

@@ -31,6 +31,8 @@ public enum RunAccess: Sendable, Equatable {
     case wholeRun
     /// Only unit `I`'s directories (a Slurm array task): other units' tasks may run beside it, a whole run may not.
     case unit(Int)
+    /// Reading what is finished (`--units`): no lock, so it works while a local run or tasks write the run.
+    case reading
 }
 
 /// Where runs live: one directory per configuration under a root (`--out`, default `runs/`), named after the
@@ -83,6 +85,8 @@ public enum RunStore {
             let unitLock = directory.appendingPathComponent("slurm/locks/unit-\(unit)")
             try ResultFiles.prepareDirectory(unitLock)
             try RunDirectoryLock.holdForProcess(unitLock)
+        case .reading:
+            break
         }
         if FileManager.default.fileExists(atPath: url.path) {
             let existing = try readConfiguration(Configuration.self, in: directory)

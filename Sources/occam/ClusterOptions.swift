@@ -39,8 +39,8 @@ struct ClusterOptions: ParsableArguments {
         if let parallel = slurmMaxParallel, parallel < 1 { throw ValidationError("--slurm-max-parallel must be at least 1; got \(parallel).") }
     }
 
-    /// How this process opens the run directory: one unit's share of it, or all of it.
-    var access: RunAccess { unit.map(RunAccess.unit) ?? .wholeRun }
+    /// How this process opens the run directory: to list its units, one unit's share of it, or all of it.
+    var access: RunAccess { units ? .reading : unit.map(RunAccess.unit) ?? .wholeRun }
 
     /// Lists, submits or runs one unit of `study` as the options ask; false when they ask none of it and the
     /// command runs the whole study itself. `stages` is the whole study's stage count, for the progress lines.

@@ -29,7 +29,8 @@ struct DistillCommand: ParsableCommand {
             best temperature closes. Not built: Hinton et al.'s transfer set that omits a class.
 
             --jobs N trains N students at once (default: one per core), each on single-threaded BLAS, so results do \
-            not depend on it. Results: OUT/distill-<model>-<dataset>-<hash>/ with teacher/, teacher.json, \
+            not depend on it. On a cluster (--units, --unit, --slurm) a unit is a replicate's students; the first unit \
+            to start trains the teacher and the others wait for it. Results: OUT/distill-<model>-<dataset>-<hash>/ with teacher/, teacher.json, \
             replicate-<r>/hard/ and replicate-<r>/soft-T<T>/, runs.csv, students.csv, summary.json, test-errors.svg \
             and index.html. Running the same command again skips finished runs and resumes unfinished ones.
             """)
@@ -57,6 +58,7 @@ struct DistillCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seed of the teacher and of the first replicate.") var seed: UInt64 = 0
     @Option(help: "Directory for runs.") var out = "runs"
     @Flag(help: "Print only the summary.") var quiet = false
+    @OptionGroup(title: "Cluster") var cluster: ClusterOptions
 
     /// The study's configuration; `teacherFile` as loaded (nil while validating, before reading it).
     func studyConfiguration(teacherFile: TeacherFile? = nil) throws -> DistillationConfiguration {
@@ -125,9 +127,9 @@ struct DistillCommand: ParsableCommand {
             configuration.teacher = configuration.teacher.withScheduleLength(trainCount: teacherData!.train.count)
         }
         configuration.student = configuration.student.withScheduleLength(trainCount: data.train.count)
-        let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out))
+        let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out), access: cluster.access)
         let jobs = self.jobs ?? ProcessInfo.processInfo.activeProcessorCount
-        if !quiet {
+        if !quiet && cluster.unit == nil && !cluster.units {
             let s = configuration.student
             let t = configuration.teacherTraining
             let teacherText = teacherFile.map { "teacher \($0.path)" }
@@ -140,6 +142,7 @@ struct DistillCommand: ParsableCommand {
         study.teacherData = teacherData
         study.jobs = jobs
         study.logTrainingEvery = try training.logTrainingEvery()
+        if try cluster.handle(study, stages: configuration.trainingRunCount, quiet: quiet) { return }
         let reporter = StudyReporter(totalStages: configuration.trainingRunCount, quiet: quiet)
         try study.run { reporter.handle($0) }
         let summary = try DistillationReport(directory: directory).build()

@@ -1,4 +1,5 @@
 import Foundation
+import OccamData
 import Testing
 
 /// Each study's units run one by one (`--unit I`, as Slurm's array tasks run them), followed by the command alone
@@ -111,6 +112,60 @@ struct UnitRunTests {
             ["simplicity", "--input-size", "3", "--depth", "1", "--width", "4", "--draws", "3000", "--chunk-size", "1000",
              "--robustness-sizes", "8,16", "--robustness-networks", "2", "--robustness-inputs", "2", "--search-budget", "256", "--threads", "2"],
             units: 3, "units-simplicity")
+    }
+
+    static let distillation = [
+        "distill", "--train-size", "200", "--steps", "20it", "--eval-every", "20it", "--widths", "8", "--teacher-widths", "16",
+        "--teacher-steps", "60it", "--teacher-train-size", "300", "--replicates", "2", "--temperatures", "2,5", "--jobs", "1",
+    ]
+
+    /// Both units need the teacher: the first to run trains it, the second reads it back.
+    @Test func distillationReplicates() throws {
+        try expectUnitsEqualTheLocalRun(Self.distillation, units: 2, "units-distill", studyFiles: ["summary.json", "students.csv"])
+    }
+
+    /// Started at once, as Slurm starts an array: one unit trains the teacher while the other waits for it.
+    @Test func distillationUnitsStartedTogetherShareOneTeacher() throws {
+        let root = try makeTemporaryDirectory("units-distill-together")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try #require(try occam(Self.distillation + ["--out", "local", "--quiet"], in: root).status == 0)
+        let processes = try (0..<2).map { unit -> Process in
+            let process = Process()
+            process.executableURL = try occamExecutable()
+            process.arguments = Self.distillation + ["--out", "units", "--unit", String(unit), "--quiet"]
+            process.currentDirectoryURL = root
+            (process.standardOutput, process.standardError) = (FileHandle.nullDevice, FileHandle.nullDevice)
+            try process.run()
+            return process
+        }
+        for (unit, process) in processes.enumerated() {
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "unit \(unit)")
+        }
+        try #require(try occam(Self.distillation + ["--out", "units", "--quiet"], in: root).status == 0)
+        let expected = try comparableResults(of: try runDirectory(under: root.appendingPathComponent("local")))
+        let actual = try comparableResults(of: try runDirectory(under: root.appendingPathComponent("units")))
+        #expect(expected.keys.sorted() == actual.keys.sorted())
+        for (path, contents) in expected { #expect(actual[path] == contents, "\(path) differs from the local run's") }
+    }
+
+    /// --units only reads, so it lists the units while another process writes the run (here this test holds
+    /// the whole run's lock, as a local run does); running a unit then waits for no one and is refused.
+    @Test func unitsAreListedWhileAnotherProcessHoldsTheRun() throws {
+        let root = try makeTemporaryDirectory("units-while-locked")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let arguments = ["lottery", "--model", "mlp", "--widths", "8", "--train-size", "200", "--validation-count", "100",
+                         "--steps", "10it", "--eval-every", "10it", "--levels", "1", "--replicates", "2", "--out", "runs"]
+        try #require(try occam(arguments + ["--units"], in: root).status == 0)
+        let run = try runDirectory(under: root.appendingPathComponent("runs"))
+        let lock = try RunDirectoryLock(run)
+        try withExtendedLifetime(lock) {
+            let listed = try occam(arguments + ["--units"], in: root)
+            #expect(listed.status == 0, "\(listed.errors)")
+            #expect(listed.output.split(separator: "\n").count == 2)
+            let unit = try occam(arguments + ["--unit", "0", "--quiet"], in: root)
+            #expect(unit.status != 0)
+        }
     }
 
     @Test func unitOutOfRangeNamesTheUnitsAndWritesNothing() throws {

@@ -23,8 +23,9 @@ public struct TeacherRecord: Codable, Sendable, Equatable {
 /// Runs a `DistillationConfiguration` in its run directory: `teacher/` (when the teacher trains here) and
 /// teacher.json, then `replicate-<r>/hard/` and `replicate-<r>/soft-T<T>/` per student. Finished runs are read
 /// back and unfinished ones resume, so an interrupted study continues; the report is built from these files
-/// (`DistillationReport`).
-public struct DistillationStudy<Scalar: TensorScalar> {
+/// (`DistillationReport`). Its units (`UnitStudy`) are the replicates: each needs the teacher, which the first
+/// unit to start trains while the others wait for it (a lock on `teacher/`).
+public struct DistillationStudy<Scalar: TensorScalar>: UnitStudy {
     public var configuration: DistillationConfiguration
     public var directory: URL
     /// The students' prepared data (the transfer set and the test split).
@@ -49,10 +50,28 @@ public struct DistillationStudy<Scalar: TensorScalar> {
     /// finished (`jobs` at a time); returns the students' summaries in `configuration.students` order.
     @discardableResult
     public func run(events: (StudyEvent) throws -> Void = { _ in }) throws -> [TrainingSummary] {
+        try train(Array(configuration.students.indices), events: events)
+    }
+
+    /// "replicate 0", ...: one unit per replicate, all its students.
+    public var unitNames: [String] { (0..<configuration.replicates).map { "replicate \($0)" } }
+
+    public func isFinished(unit: Int) -> Bool {
+        configuration.students.filter { $0.replicate == unit }.allSatisfy { RunStore.isComplete(directory.appendingPathComponent($0.path)) }
+    }
+
+    /// Trains replicate `unit`'s students, and the teacher first unless it is finished or another unit is training it.
+    public func run(unit: Int, events: (StudyEvent) throws -> Void) throws {
+        _ = try train(configuration.students.indices.filter { configuration.students[$0].replicate == unit }, events: events)
+    }
+
+    /// Prepares the teacher, then trains the students at `indices` of `configuration.students` (`jobs` at a time);
+    /// their summaries in that order.
+    private func train(_ indices: [Int], events: (StudyEvent) throws -> Void) throws -> [TrainingSummary] {
         try configuration.validate()
         let (model, parameters, buffers) = try prepareTeacher(events: events)
         let students = configuration.students
-        return try trainConcurrently(order: Array(students.indices), jobs: jobs, events: events) { index in
+        return try trainConcurrently(order: indices, jobs: jobs, events: events) { index in
             let student = students[index]
             var trainer = try Trainer(
                 configuration: configuration.trainingConfiguration(student), data: data, directory: directory.appendingPathComponent(student.path))
@@ -68,6 +87,16 @@ public struct DistillationStudy<Scalar: TensorScalar> {
 
     /// The teacher's model, weights and buffers, trained now unless given or finished, and teacher.json.
     private func prepareTeacher(events: (StudyEvent) throws -> Void) throws -> (Model<Scalar>, ParameterSet<Scalar>, ParameterSet<Scalar>) {
+        // Units running at once (Slurm tasks) need the same teacher: one trains it and writes teacher.json, the
+        // others wait here and then read it back. (A given teacher only has teacher.json written, the same bytes
+        // by every unit, each through its own temporary file.)
+        let teacherDirectory = directory.appendingPathComponent("teacher")
+        var lock: RunDirectoryLock?
+        if configuration.teacherFile == nil {
+            try ResultFiles.prepareDirectory(teacherDirectory)
+            lock = try RunDirectoryLock(teacherDirectory, waiting: true)
+        }
+        defer { lock?.release() }
         let model: Model<Scalar>, parameters: ParameterSet<Scalar>, buffers: ParameterSet<Scalar>, source: String, modelName: String
         var trainCount: Int?
         if let file = configuration.teacherFile {
@@ -79,7 +108,7 @@ public struct DistillationStudy<Scalar: TensorScalar> {
             guard let teacherData = teacherData ?? (training.data == configuration.student.data ? data : nil) else {
                 throw ExperimentError.impossibleConfiguration("the teacher trains on other images than the students, and its data was not prepared")
             }
-            var trainer = try Trainer(configuration: training, data: teacherData, directory: directory.appendingPathComponent("teacher"))
+            var trainer = try Trainer(configuration: training, data: teacherData, directory: teacherDirectory)
             trainer.logTrainingEvery = logTrainingEvery
             trainer.resumeCheckpointEvery = max(1, training.iterationsPerEpoch(trainCount: teacherData.train.count))
             let stage = TrainingStage(
