@@ -313,7 +313,7 @@ extension ReproductionMeasureTests {
                 let accuracy = try #require(Self.trainingSummary(directory, run.path).finalTest).accuracy
                 return (curvature.effectiveDimensionality, 1 - accuracy)
             }
-            return Set(pairs.map(\.1)).count > 1 ? spearman(pairs.map(\.0), pairs.map(\.1)) as Double : nil
+            return spearman(pairs.map(\.0), pairs.map(\.1))
         }
         try #require(!expected.isEmpty, "every replicate's test error is the same at every width")
         let measured = try Self.claim("neff-tracks-double-descent").measure(directory)

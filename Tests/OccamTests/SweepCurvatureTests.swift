@@ -89,8 +89,10 @@ struct SweepCurvatureTests {
         #expect(spearman([1, 2, 3, 4], [10, 20, 30, 40]) == 1)
         #expect(spearman([1, 2, 3, 4], [4, 3, 2, 1]) == -1)
         // Ranks x: 1 2 3 4 5, y: 2 1 4 3 5: d² = 1+1+1+1+0 = 4, ρ = 1 - 6·4/(5·24) = 0.8.
-        #expect(abs(spearman([1, 2, 3, 4, 5], [20, 10, 40, 30, 50]) - 0.8) < 1e-12)
+        #expect(abs(spearman([1, 2, 3, 4, 5], [20, 10, 40, 30, 50])! - 0.8) < 1e-12)
         // Ties get average ranks: x ranks 1.5 1.5 3, y ranks 1 2 3; Pearson of the ranks is √3/2.
-        #expect(abs(spearman([7, 7, 9], [1, 2, 3]) - 3.0.squareRoot() / 2) < 1e-12)
+        #expect(abs(spearman([7, 7, 9], [1, 2, 3])! - 3.0.squareRoot() / 2) < 1e-12)
+        // Undefined with a constant side or fewer than 3 pairs.
+        #expect(spearman([1, 2, 3], [5, 5, 5]) == nil && spearman([1, 2], [3, 4]) == nil)
     }
 }

@@ -168,7 +168,7 @@ struct SweepCurvatureReport {
         func correlation(_ name: String, _ value: (Width) -> Double) -> String {
             let pairs = widths.map { (value($0), $0.testError.mean) }.filter { $0.0.isFinite && $0.1.isFinite }
             guard pairs.count >= 3 else { return "\(name): too few widths to correlate" }
-            return "\(name) \(String(format: "%+.2f", spearman(pairs.map(\.0), pairs.map(\.1))))"
+            return "\(name) " + (spearman(pairs.map(\.0), pairs.map(\.1)).map { String(format: "%+.2f", $0) } ?? "undefined (one side is constant)")
         }
         if let peak = widths.max(by: { $0.effectiveDimensionality.mean < $1.effectiveDimensionality.mean }),
            let worst = widths.max(by: { $0.testError.mean < $1.testError.mean }) {
@@ -183,27 +183,4 @@ struct SweepCurvatureReport {
         }
         return parts.joined(separator: " ")
     }
-}
-
-/// Spearman's rank correlation of two equally long samples (average ranks for ties).
-func spearman(_ x: [Double], _ y: [Double]) -> Double {
-    precondition(x.count == y.count && x.count >= 2, "spearman: \(x.count) and \(y.count) values")
-    func ranks(_ values: [Double]) -> [Double] {
-        let order = values.indices.sorted { values[$0] < values[$1] }
-        var result = [Double](repeating: 0, count: values.count)
-        var i = 0
-        while i < order.count {
-            var j = i
-            while j + 1 < order.count && values[order[j + 1]] == values[order[i]] { j += 1 }
-            for k in i...j { result[order[k]] = Double(i + j) / 2 + 1 }
-            i = j + 1
-        }
-        return result
-    }
-    let (a, b) = (ranks(x), ranks(y))
-    let n = Double(x.count)
-    let (meanA, meanB) = (a.reduce(0, +) / n, b.reduce(0, +) / n)
-    let covariance = zip(a, b).reduce(0) { $0 + ($1.0 - meanA) * ($1.1 - meanB) }
-    let spreadA = a.reduce(0) { $0 + ($1 - meanA) * ($1 - meanA) }, spreadB = b.reduce(0) { $0 + ($1 - meanB) * ($1 - meanB) }
-    return spreadA > 0 && spreadB > 0 ? covariance / (spreadA * spreadB).squareRoot() : 0
 }

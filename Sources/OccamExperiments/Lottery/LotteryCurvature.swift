@@ -124,7 +124,8 @@ extension LotteryReport {
         if measured.count >= 3 {
             func rank(_ name: String, _ value: (LotteryLevelSummary) -> Double) -> String {
                 let pairs = measured.map { (value($0), $0.finalTestAccuracy.mean) }.filter { $0.0.isFinite }
-                return pairs.count >= 3 ? "\(name) \(String(format: "%+.2f", spearman(pairs.map(\.0), pairs.map(\.1))))" : "\(name): too few values"
+                guard pairs.count >= 3 else { return "\(name): too few values" }
+                return "\(name) " + (spearman(pairs.map(\.0), pairs.map(\.1)).map { String(format: "%+.2f", $0) } ?? "undefined (one side is constant)")
             }
             parts.append("Spearman rank correlation with test accuracy over the \(measured.count) measured networks and levels (means over replicates): " + [
                 rank("largest eigenvalue", { $0.curvature!.topEigenvalue.mean }), rank("trace", { $0.curvature!.trace.mean }),
