@@ -573,7 +573,7 @@ struct DivergenceAndInterruptionTests {
         let out = try makeTemporaryDirectory("sigterm")
         defer { try? FileManager.default.removeItem(at: out) }
         let arguments = ["train", "--model", "mlp", "--widths", "8", "--train-size", "300", "--validation-count", "50",
-                         "--batch-size", "10", "--steps", "1000it", "--eval-every", "1000it", "--quiet", "--out", out.path]
+                         "--batch-size", "10", "--steps", "3000it", "--eval-every", "3000it", "--quiet", "--out", out.path]
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
@@ -581,11 +581,13 @@ struct DivergenceAndInterruptionTests {
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        // Wait until training has started (config.json is written after the handlers are installed).
+        // Wait until training has taken steps: the first "train-batches" record of metrics.jsonl comes after 100
+        // (a stop before the first step would leave nothing to resume from).
         var started = false
-        for _ in 0..<600 where !started {
+        for _ in 0..<1200 where !started {
             started = (try? FileManager.default.contentsOfDirectory(atPath: out.path))?.contains { name in
-                FileManager.default.fileExists(atPath: out.appendingPathComponent(name).appendingPathComponent("metrics.jsonl").path)
+                let metrics = out.appendingPathComponent(name).appendingPathComponent("metrics.jsonl")
+                return (try? String(contentsOf: metrics, encoding: .utf8))?.contains("train-batches") ?? false
             } ?? false
             if !started { Thread.sleep(forTimeInterval: 0.05) }
         }
@@ -603,7 +605,7 @@ struct DivergenceAndInterruptionTests {
         #expect(again.status == 0, "\(again.output)")
         let summary = try JSONDecoder().decode(
             TrainingSummary.self, from: Data(contentsOf: out.appendingPathComponent(run).appendingPathComponent("summary.json")))
-        #expect(summary.iterations == 1_000 && summary.resumedFrom > 0)
+        #expect(summary.iterations == 3_000 && summary.resumedFrom > 0)
     }
 }
 
