@@ -80,6 +80,9 @@ struct DistillCommand: ParsableCommand {
         }
         c.hardLabelWeight = hardLabelWeight
         c.replicates = replicates
+        // A cosine schedule spans each run: its length from the images each network trains on.
+        c.student = c.student.withScheduleLength(trainCount: c.student.expectedTrainCount)
+        c.teacher = c.teacher.withScheduleLength(trainCount: c.teacherTraining.expectedTrainCount)
         do { try c.validate() } catch let error as ExperimentError { throw ValidationError(error.description) }
         catch let error as TrainingError { throw ValidationError("The teacher: \(error)") }
         return c
@@ -118,15 +121,13 @@ struct DistillCommand: ParsableCommand {
             given = (model, saved.parameters, saved.buffers)
             teacherFile = TeacherFile(path: url.standardizedFileURL.path, digest: RunStore.hash(try Data(contentsOf: url)), model: saved.training.model)
         }
-        var configuration = try studyConfiguration(teacherFile: teacherFile)
+        let configuration = try studyConfiguration(teacherFile: teacherFile)
         var teacherData: PreparedData<Scalar>?
         if teacherFile == nil {
             let t = configuration.teacherTraining
             teacherData = t.data == configuration.student.data
                 ? data : try PreparedData<Scalar>(t.data, seed: t.dataSplitSeed, directory: training.dataDirectory)
-            configuration.teacher = configuration.teacher.withScheduleLength(trainCount: teacherData!.train.count)
         }
-        configuration.student = configuration.student.withScheduleLength(trainCount: data.train.count)
         let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out), access: cluster.access)
         let jobs = self.jobs ?? ProcessInfo.processInfo.activeProcessorCount
         if !quiet && cluster.unit == nil && !cluster.units {
