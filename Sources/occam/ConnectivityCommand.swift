@@ -72,6 +72,8 @@ struct ConnectivityCommand: ParsableCommand {
         c.replicates = replicates
         c.subnetwork = subnetwork
         c.trainEvaluationSize = trainEvalSize
+        // A cosine schedule spans the run: its length from the images the network trains on.
+        c.training = c.training.withScheduleLength(trainCount: c.training.expectedTrainCount)
         try c.validate()
         return (c, precision)
     }
@@ -87,9 +89,8 @@ struct ConnectivityCommand: ParsableCommand {
     }
 
     private func study<Scalar: TensorScalar>(_: Scalar.Type) throws {
-        var configuration = try connectivityConfiguration().0
+        let configuration = try connectivityConfiguration().0
         let first = try PreparedData<Scalar>(configuration.training.data, seed: configuration.seed(ofReplicate: 0), directory: training.dataDirectory)
-        configuration.training = configuration.training.withScheduleLength(trainCount: first.train.count)
         try configuration.validate(trainCount: first.train.count)
         let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out), access: cluster.access)
         let pairs = configuration.spawnSteps.count + (configuration.differentInit ? 1 : 0)

@@ -70,6 +70,8 @@ struct EarlyPhaseCommand: ParsableCommand {
         c.rates = PruningRates(rate: pruneRate, outputRate: outputPruneRate, convolutionRate: convPruneRate)
         c.prunable = prunable
         c.replicates = replicates
+        // A cosine schedule spans the run: its length from the images the network trains on.
+        c.training = c.training.withScheduleLength(trainCount: c.training.expectedTrainCount)
         do { try c.validate() } catch let error as ExperimentError { throw ValidationError(error.description) }
         return c
     }
@@ -88,9 +90,8 @@ struct EarlyPhaseCommand: ParsableCommand {
     }
 
     private func study<Scalar: TensorScalar>(_: Scalar.Type) throws {
-        var configuration = try studyConfiguration()
+        let configuration = try studyConfiguration()
         let first = try PreparedData<Scalar>(configuration.training.data, seed: configuration.seed(ofReplicate: 0), directory: training.dataDirectory)
-        configuration.training = configuration.training.withScheduleLength(trainCount: first.train.count)
         do {
             try configuration.validate(
                 model: configuration.training.buildModel(inputShape: first.train.imageShape, classes: first.train.classCount, as: Scalar.self),

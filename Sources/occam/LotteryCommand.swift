@@ -69,6 +69,8 @@ struct LotteryCommand: ParsableCommand {
         }
         c.replicates = replicates
         c.curvature = curvature.sweepCurvature(seed: seed)
+        // A cosine schedule spans the run: its length from the images the network trains on.
+        c.training = c.training.withScheduleLength(trainCount: c.training.expectedTrainCount)
         try c.validate()
         return c
     }
@@ -84,9 +86,8 @@ struct LotteryCommand: ParsableCommand {
     }
 
     private func study<Scalar: TensorScalar>(_: Scalar.Type) throws {
-        var configuration = try lotteryConfiguration()
+        let configuration = try lotteryConfiguration()
         let first = try PreparedData<Scalar>(configuration.training.data, seed: configuration.seed(ofReplicate: 0), directory: training.dataDirectory)
-        configuration.training = configuration.training.withScheduleLength(trainCount: first.train.count)
         try configuration.validate(
             model: configuration.training.buildModel(inputShape: first.train.imageShape, classes: first.train.classCount, as: Scalar.self),
             trainCount: first.train.count)

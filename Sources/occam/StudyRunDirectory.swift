@@ -30,16 +30,13 @@ extension RandomizeCommand: StudyRunDirectory {
 
 extension LotteryCommand: StudyRunDirectory {
     func runDirectoryName() throws -> String {
-        var configuration = try lotteryConfiguration()
-        configuration.training = configuration.training.withScheduleLength(trainCount: configuration.training.expectedTrainCount)
-        return try RunStore.directoryName(for: configuration, precision: training.precision.rawValue)
+        try RunStore.directoryName(for: lotteryConfiguration(), precision: training.precision.rawValue)
     }
 }
 
 extension ConnectivityCommand: StudyRunDirectory {
     func runDirectoryName() throws -> String {
-        var (configuration, precision) = try connectivityConfiguration()
-        configuration.training = configuration.training.withScheduleLength(trainCount: configuration.training.expectedTrainCount)
+        let (configuration, precision) = try connectivityConfiguration()
         return try RunStore.directoryName(for: configuration, precision: precision.rawValue)
     }
 }
@@ -52,9 +49,7 @@ extension DoubleDescentNetworksCommand: StudyRunDirectory {
 
 extension EarlyPhaseCommand: StudyRunDirectory {
     func runDirectoryName() throws -> String {
-        var configuration = try studyConfiguration()
-        configuration.training = configuration.training.withScheduleLength(trainCount: configuration.training.expectedTrainCount)
-        return try RunStore.directoryName(for: configuration, precision: training.precision.rawValue)
+        try RunStore.directoryName(for: studyConfiguration(), precision: training.precision.rawValue)
     }
 }
 
@@ -86,7 +81,8 @@ extension CriticalPeriodCommand: StudyRunDirectory {
 
 extension TrainingConfiguration {
     /// The training images a run sees, counted without loading the data: the official training split less the
-    /// validation images held out, then the `trainSize` subset (as `PreparedData` takes them). The commands
-    /// set a cosine schedule's length from it before naming the run directory.
+    /// validation images held out, then the `trainSize` subset (as `PreparedData` takes them). The study
+    /// commands set a cosine schedule's length from it when they build their configuration, so the command and
+    /// `runDirectoryName` name the same directory.
     var expectedTrainCount: Int { min(trainSize ?? .max, dataset.count(.train) - validationCount) }
 }
