@@ -1,3 +1,4 @@
+import COccamKernels
 import Foundation
 import OccamTensor
 
@@ -175,70 +176,30 @@ struct AdamConstants<Scalar: TensorScalar> {
 }
 
 /// One Adam(W) update of `count` elements: reads `p`, `g` and the 0/1 mask `m`; updates the moments `expAvg` and
-/// `expAvgSq`; writes the new parameter to `out`. Dispatches to code compiled for Float or Double (a generic loop
-/// would go through witness tables for every arithmetic operation).
+/// `expAvgSq`; writes the new parameter to `out`. The element-wise loop is C (COccamKernels), vectorized for the
+/// machine's widest instructions, and a large tensor is split between two cores; every element is computed alone,
+/// so the result does not depend on either.
 func adamKernel<Scalar: TensorScalar>(
     _ count: Int, _ p: UnsafePointer<Scalar>, _ g: UnsafePointer<Scalar>, _ m: UnsafePointer<Scalar>?,
     _ expAvg: UnsafeMutablePointer<Scalar>, _ expAvgSq: UnsafeMutablePointer<Scalar>,
     _ out: UnsafeMutablePointer<Scalar>, _ c: AdamConstants<Scalar>
 ) {
-    if Scalar.self == Float.self {
-        adamKernelFloat(
-            count, rebound(p), rebound(g), rebound(m), rebound(expAvg), rebound(expAvgSq), rebound(out),
-            unsafeBitCast(c, to: AdamConstants<Float>.self))
-    } else if Scalar.self == Double.self {
-        adamKernelDouble(
-            count, rebound(p), rebound(g), rebound(m), rebound(expAvg), rebound(expAvgSq), rebound(out),
-            unsafeBitCast(c, to: AdamConstants<Double>.self))
-    } else {
-        preconditionFailure("optimizers run on Float and Double tensors, not \(Scalar.self)")
-    }
-}
-
-private func adamKernelFloat(
-    _ count: Int, _ p: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafePointer<Float>?,
-    _ expAvg: UnsafeMutablePointer<Float>, _ expAvgSq: UnsafeMutablePointer<Float>,
-    _ out: UnsafeMutablePointer<Float>, _ c: AdamConstants<Float>
-) { adamKernelBody(count, p, g, m, expAvg, expAvgSq, out, c) }
-
-private func adamKernelDouble(
-    _ count: Int, _ p: UnsafePointer<Double>, _ g: UnsafePointer<Double>, _ m: UnsafePointer<Double>?,
-    _ expAvg: UnsafeMutablePointer<Double>, _ expAvgSq: UnsafeMutablePointer<Double>,
-    _ out: UnsafeMutablePointer<Double>, _ c: AdamConstants<Double>
-) { adamKernelBody(count, p, g, m, expAvg, expAvgSq, out, c) }
-
-@inline(__always)
-private func adamKernelBody<Scalar: TensorScalar & SIMDScalar>(
-    _ count: Int, _ p: UnsafePointer<Scalar>, _ g: UnsafePointer<Scalar>, _ m: UnsafePointer<Scalar>?,
-    _ expAvg: UnsafeMutablePointer<Scalar>, _ expAvgSq: UnsafeMutablePointer<Scalar>,
-    _ out: UnsafeMutablePointer<Scalar>, _ c: AdamConstants<Scalar>
-) {
-    // Eight lanes at a time; each line is one PyTorch tensor op, rounded as its CPU kernel rounds (without fused
-    // multiply-adds). Lanes are independent, so the result does not depend on the vector width.
-    var i = 0
-    while i < count {
-        let n = min(Lanes<Scalar>.scalarCount, count - i)
-        var grad: Lanes<Scalar> = loadLanes(g, i, n)
-        var param: Lanes<Scalar> = loadLanes(p, i, n)
-        if c.decoupled { param = param * c.decay }  // param.mul_(1 - lr * weight_decay)
-        if c.coupled { grad = grad + c.l2 * param }  // grad.add(param, alpha=weight_decay)
-        let mean: Lanes<Scalar> = loadLanes(expAvg, i, n)  // exp_avg.lerp_(grad, 1 - beta1)
-        let difference = grad - mean
-        let newMean = c.lerpWeightIsSmall ? mean + c.lerpWeight * difference : grad - difference * c.lerpComplement
-        let oldSquare: Lanes<Scalar> = loadLanes(expAvgSq, i, n)  // mul_(beta2).addcmul_(grad, grad, 1 - beta2)
-        let square = oldSquare * c.beta2 + c.oneMinusBeta2 * grad * grad
-        let denominator = laneSquareRoot(square) / c.biasCorrection2Sqrt + c.epsilon
-        let updated = param + c.negativeStepSize * newMean / denominator  // addcdiv_(exp_avg, denom, -step_size)
-        storeLanes(updated, out, i, n)
-        storeLanes(newMean, expAvg, i, n)
-        storeLanes(square, expAvgSq, i, n)
-        i += n
-    }
-    // The mask. The update is element-wise, so zeroing the pruned entries of the result and the state gives
-    // exactly what masking the gradient first would (it also keeps a NaN gradient there from leaking in).
-    if let m {
-        zeroPruned(count, m, out)
-        zeroPruned(count, m, expAvg)
-        zeroPruned(count, m, expAvgSq)
+    // The scalars as rounded to Scalar, widened exactly to Double for C.
+    var constants = OccamAdamConstants(
+        decay: Double(c.decay), l2: Double(c.l2), lerpWeight: Double(c.lerpWeight), lerpComplement: Double(c.lerpComplement),
+        beta2: Double(c.beta2), oneMinusBeta2: Double(c.oneMinusBeta2), biasCorrection2Sqrt: Double(c.biasCorrection2Sqrt),
+        epsilon: Double(c.epsilon), negativeStepSize: Double(c.negativeStepSize),
+        lerpWeightIsSmall: c.lerpWeightIsSmall ? 1 : 0, decoupled: c.decoupled ? 1 : 0, coupled: c.coupled ? 1 : 0)
+    let block = 64  // elements per split unit: whole cache lines and vectors on both sides
+    let blocks = (count + block - 1) / block
+    inTwoHalves(blocks, work: 8 * count) { range in
+        let start = range.lowerBound * block, end = min(range.upperBound * block, count)
+        if Scalar.self == Float.self {
+            occam_adam_float(start, end, rebound(p), rebound(g), rebound(m) as UnsafePointer<Float>?, rebound(expAvg), rebound(expAvgSq), rebound(out), &constants)
+        } else if Scalar.self == Double.self {
+            occam_adam_double(start, end, rebound(p), rebound(g), rebound(m) as UnsafePointer<Double>?, rebound(expAvg), rebound(expAvgSq), rebound(out), &constants)
+        } else {
+            preconditionFailure("optimizers run on Float and Double tensors, not \(Scalar.self)")
+        }
     }
 }

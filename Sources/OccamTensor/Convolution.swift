@@ -104,17 +104,3 @@ extension Tensor {
         }
     }
 }
-
-/// Elements of work above which a loop over independent items is split between the caller and
-/// `SpinningWorker`.
-let splitWorkThreshold = 1 << 16
-
-/// Runs `body` on 0..<count, as two halves on two cores when `work` is large enough; the halves must touch
-/// disjoint memory.
-func inTwoHalves(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
-    if count >= 2 && work >= splitWorkThreshold, let worker = SpinningWorker.shared {
-        let middle = count / 2
-        if worker.run({ body(0..<middle) }, alongside: { body(middle..<count) }) { return }
-    }
-    body(0..<count)
-}

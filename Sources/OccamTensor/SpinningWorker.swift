@@ -82,3 +82,18 @@ final class SpinningWorker: @unchecked Sendable {
         }
     }
 }
+
+/// Elements of work above which a loop over independent items is split between the caller and
+/// `SpinningWorker`.
+public let splitWorkThreshold = 1 << 16
+
+/// Runs `body` on 0..<count, as two halves on two cores (the caller and `SpinningWorker`) when `work` is at
+/// least `splitWorkThreshold`, else on the calling thread. The halves must touch disjoint memory; the result
+/// must not depend on the split (each item computed alone), so it is the same on any number of cores.
+public func inTwoHalves(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
+    if count >= 2 && work >= splitWorkThreshold, let worker = SpinningWorker.shared {
+        let middle = count / 2
+        if worker.run({ body(0..<middle) }, alongside: { body(middle..<count) }) { return }
+    }
+    body(0..<count)
+}
