@@ -7,8 +7,11 @@ enum PythonReference {
     struct Failure: Error { var text: String }
 
     /// The script's JSON object, or why there is none (missing script, no python3, an error exit: its last
-    /// line of standard error, followed by `install`, the packages to install).
-    static func run(_ scriptPath: String, arguments: [String], install: String) -> Result<[String: Any], Failure> {
+    /// line of standard error, followed by `install`, the packages to install). `environment` is added to this
+    /// process's environment for the script.
+    static func run(
+        _ scriptPath: String, arguments: [String], install: String, environment: [String: String] = [:]
+    ) -> Result<[String: Any], Failure> {
         guard FileManager.default.fileExists(atPath: scriptPath) else {
             return .failure(Failure(text: "run from the repository root, where \(scriptPath) is"))
         }
@@ -20,6 +23,7 @@ enum PythonReference {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", scriptPath] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
         let output = Pipe()
         process.standardOutput = output
         process.standardError = errors

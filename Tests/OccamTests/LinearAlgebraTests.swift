@@ -134,6 +134,35 @@ struct ConvolutionTests {
         }
     }
 
+    /// The 2x2 fast path (selects, no branches) against a direct scan: the first maximum of each window wins,
+    /// and NaN wins over numbers; values drawn from a few levels so ties are common. Both precisions.
+    @Test func twoByTwoMaxPoolingPicksTheFirstMaximumAndNaN() {
+        func check<Scalar: TensorScalar>(_: Scalar.Type) {
+            var random = RandomGenerator(seed: 7)
+            let levels: [Scalar] = [-1, 0, 0.5, 2, .nan]
+            let x = Tensor<Scalar>(shape: [3, 2, 6, 8], scalars: (0..<(3 * 2 * 6 * 8)).map { _ in levels[random.nextInt(below: levels.count)] })
+            let indices = x.maxPoolingIndices(WindowGeometry(inputShape: x.shape, kernelHeight: 2, kernelWidth: 2, stride: 2))
+            let scalars = x.scalars
+            var out = 0
+            for plane in 0..<6 {
+                for oh in 0..<3 {
+                    for ow in 0..<4 {
+                        let base = plane * 48 + oh * 2 * 8 + ow * 2
+                        var best = base
+                        for index in [base + 1, base + 8, base + 9] {
+                            let (value, bestValue) = (scalars[index], scalars[best])
+                            if value > bestValue || (value.isNaN && !bestValue.isNaN) { best = index }
+                        }
+                        #expect(indices[out] == best, "\(Scalar.self) plane \(plane) window (\(oh), \(ow))")
+                        out += 1
+                    }
+                }
+            }
+        }
+        check(Float.self)
+        check(Double.self)
+    }
+
     @Test func poolingMatchesDirectWindows() {
         var inputs = Inputs(seed: 32)
         let x = inputs.normal([2, 2, 5, 5])
