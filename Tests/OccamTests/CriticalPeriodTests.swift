@@ -196,4 +196,26 @@ import Testing
         #expect(clear.contains("not distinguishable at onset 1"))
         #expect(clear.contains("goes from 2 at the start to 10 at its largest in the first third of training (epoch 1), down to 5 after that, and ends at 6"))
     }
+    /// A run whose ReLUs died (constant prediction, 10% test accuracy) must not be paired: with it, a deficit
+    /// from the start would look 73 pp better than no deficit. It is left out and named.
+    @Test func runsThatNeverLearnedAreLeftOutAndNamed() {
+        let configuration = Self.blobStudy()
+        func record(_ replicate: Int, _ length: Int, _ accuracy: Double) -> CriticalPeriodRecord {
+            CriticalPeriodRecord(
+                run: CriticalPeriodRun(replicate: replicate, window: DeficitWindow(onset: 0, length: length)), epochs: 10,
+                testAccuracy: accuracy, testLoss: 0.5, bestTestAccuracy: accuracy, fisher: [])
+        }
+        let records = [
+            record(0, 0, 0.85), record(0, 2, 0.83), record(1, 0, 0.86), record(1, 2, 0.84),
+            record(2, 0, 0.10), record(2, 2, 0.83),  // replicate 2 never learned without a deficit
+        ]
+        let summaries = CriticalPeriodReport.summaries(configuration, records: records)
+        let reference = summaries.first { $0.length == 0 }!, deficit = summaries.first { $0.length == 2 }!
+        #expect(reference.runs == 2 && abs(reference.testAccuracy.mean - 85.5) < 1e-9)
+        #expect(deficit.changeFromReference.count == 2 && abs(deficit.changeFromReference.mean + 2) < 1e-9)
+        let findings = CriticalPeriodReport.findings(
+            configuration, summaries: summaries, neverLearned: records.filter { !$0.learned(classes: 10) })
+        #expect(findings.hasPrefix("1 run never reached twice chance (20% test accuracy)"))
+        #expect(findings.contains("replicate 2 · no deficit (best 10.0%)"))
+    }
 }

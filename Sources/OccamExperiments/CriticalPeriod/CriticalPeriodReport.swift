@@ -11,6 +11,11 @@ public struct CriticalPeriodRecord: Codable, Sendable, Equatable {
     public var testLoss: Double?
     /// The highest test accuracy at any evaluation.
     public var bestTestAccuracy: Double?
+
+    /// Whether the run ever learned: its best test accuracy reached twice chance (20% for 10 classes). A run
+    /// that did not (its ReLUs died in the first steps, leaving a constant prediction) says nothing about a
+    /// deficit, and pairing it would move a condition's mean by tens of points.
+    func learned(classes: Int) -> Bool { (bestTestAccuracy ?? 0) >= 2 / Double(classes) }
     /// The "fisher" records of the run's metrics.jsonl (the probe), in order.
     public var fisher: [EvaluationRecord]
 
@@ -63,8 +68,10 @@ public struct CriticalPeriodSummary: Codable, Sendable {
     public var deficit: String
     /// "continued from the start of training" or "restarted when the deficit ends".
     public var schedule: String
-    /// Every deficit of both sweeps, the reference (length 0) first.
+    /// Every deficit of both sweeps, the reference (length 0) first, over the runs that learned.
     public var deficits: [DeficitSummary]
+    /// The runs left out because they never learned (`CriticalPeriodRecord.learned`), by name.
+    public var runsThatNeverLearned: [String]
     /// The report's findings, computed from the numbers.
     public var finding: String
 }
@@ -91,9 +98,11 @@ public struct CriticalPeriodReport {
         }
     }
 
-    /// Per deficit of `configuration.deficits`, over its finished replicates; the change from the reference is
-    /// paired by replicate (replicates without a finished reference are left out of it).
+    /// Per deficit of `configuration.deficits`, over its finished replicates that learned; the change from the
+    /// reference is paired by replicate (replicates without a finished reference that learned are left out of it).
     static func summaries(_ configuration: CriticalPeriodConfiguration, records: [CriticalPeriodRecord]) -> [DeficitSummary] {
+        let classes = configuration.training.dataset.classCount
+        let records = records.filter { $0.learned(classes: classes) }
         let reference = Dictionary(
             records.filter { $0.run.window.length == 0 }.compactMap { r in r.testAccuracy.map { (r.run.replicate, $0) } },
             uniquingKeysWith: { first, _ in first })
@@ -114,7 +123,9 @@ public struct CriticalPeriodReport {
 
     /// The sentences of the report, from the paired changes: how each length and each window compares with
     /// no deficit, and whether the Fisher trace peaks early.
-    static func findings(_ configuration: CriticalPeriodConfiguration, summaries: [DeficitSummary]) -> String {
+    static func findings(
+        _ configuration: CriticalPeriodConfiguration, summaries: [DeficitSummary], neverLearned: [CriticalPeriodRecord] = []
+    ) -> String {
         let name = configuration.deficit == .blur ? "blur" : "vertical flip"
         func comparisons(_ rows: [DeficitSummary], label: (DeficitSummary) -> String) -> [(label: String, comparison: GroupComparison)] {
             rows.map { (label: label($0), comparison: GroupComparison($0.changeFromReference, against: 0)) }
@@ -160,6 +171,16 @@ public struct CriticalPeriodReport {
                     + "\(value(r.lowestFisherTraceAfterPeak)) after that, and ends at \(value(r.finalFisherTrace)) after "
                     + "\(configuration.epochsAfter) epochs (\(count) replicate\(count == 1 ? "" : "s")).")
         }
+        if !neverLearned.isEmpty {
+            let chance = 100 / Double(configuration.training.dataset.classCount)
+            let names = neverLearned.map { r in "\(r.run.name) (best \(String(format: "%.1f", 100 * (r.bestTestAccuracy ?? 0)))%)" }
+            sentences.insert(
+                "\(neverLearned.count) run\(neverLearned.count == 1 ? "" : "s") never reached twice chance (\(String(format: "%.0f", 2 * chance))% test "
+                    + "accuracy) and \(neverLearned.count == 1 ? "is" : "are") left out of every comparison and mean: "
+                    + "\(names.joined(separator: "; ")). A different seed, or a lower learning rate, would tell whether this "
+                    + "setting trains reliably.",
+                at: 0)
+        }
         return sentences.isEmpty ? "No run has finished yet; run the same command again." : sentences.joined(separator: " ")
     }
 
@@ -169,18 +190,22 @@ public struct CriticalPeriodReport {
         let configuration = stored.configuration
         let records = try records(configuration)
         let summaries = Self.summaries(configuration, records: records)
-        let finding = Self.findings(configuration, summaries: summaries)
+        let classes = configuration.training.dataset.classCount
+        let neverLearned = records.filter { !$0.learned(classes: classes) }
+        let finding = Self.findings(configuration, summaries: summaries, neverLearned: neverLearned)
         let schedule = configuration.restartSchedule ? "restarted when the deficit ends" : "continued from the start of training"
         let summary = CriticalPeriodSummary(
-            deficit: configuration.deficit.rawValue, schedule: schedule, deficits: summaries, finding: finding)
+            deficit: configuration.deficit.rawValue, schedule: schedule, deficits: summaries,
+            runsThatNeverLearned: neverLearned.map(\.run.name), finding: finding)
         try ResultFiles.writeJSON(summary, to: file("summary.json"))
 
         try CSVTable(
             header: ["replicate", "onset", "length", "epochs", "test_accuracy_percent", "test_loss", "best_test_accuracy_percent",
-                     "peak_fisher_trace", "peak_fisher_epoch"],
+                     "learned", "peak_fisher_trace", "peak_fisher_epoch"],
             rows: records.map { r in
                 ["\(r.run.replicate)", "\(r.run.window.onset)", "\(r.run.window.length)", exact(r.epochs), exact(r.testAccuracy.map { 100 * $0 }),
-                 exact(r.testLoss), exact(r.bestTestAccuracy.map { 100 * $0 }), exact(r.peakFisher?.trace), exact(r.peakFisher?.epoch)]
+                 exact(r.testLoss), exact(r.bestTestAccuracy.map { 100 * $0 }), "\(r.learned(classes: classes))",
+                 exact(r.peakFisher?.trace), exact(r.peakFisher?.epoch)]
             }).write(to: file("runs.csv"))
         func table(_ rows: [DeficitSummary]) -> CSVTable {
             CSVTable(
