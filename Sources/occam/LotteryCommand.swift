@@ -30,6 +30,9 @@ struct LotteryCommand: ParsableCommand {
             --curvature-samples training images, the trace, N_eff (z = 1) and the Laplace evidence at MacKay's \
             precision, into each network's curvature.json, and adds curvature.csv and sharpness plots to the report.
 
+            A level's controls need only its ticket's mask, so they train beside the next level's ticket: --jobs N \
+            trains N at once (default: one per core), each on single-threaded BLAS, so results do not depend on --jobs.
+
             Every option that changes results is part of the directory's hash: a study with more --levels or \
             --replicates is a new directory.
             """)
@@ -50,6 +53,7 @@ struct LotteryCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Independent replicates (seeds --seed, --seed+1, ...).") var replicates = 1
     @OptionGroup var curvature: SweepCurvatureOptions
     @Option(parsing: .unconditional, help: "Seed of the first replicate.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Training runs at once: a level's controls beside the next ticket (default: one per core).") var jobs: Int?
     @Option(help: "Directory for runs.") var out = "runs"
     @Flag(help: "Print only the summary.") var quiet = false
     @OptionGroup(title: "Cluster") var cluster: ClusterOptions
@@ -75,7 +79,10 @@ struct LotteryCommand: ParsableCommand {
         return c
     }
 
-    func validate() throws { _ = try lotteryConfiguration() }
+    func validate() throws {
+        guard jobs.map({ $0 >= 1 }) ?? true else { throw ValidationError("--jobs must be at least 1.") }
+        _ = try lotteryConfiguration()
+    }
 
     func run() throws {
         Interruption.ignoreBrokenPipes()
@@ -103,6 +110,7 @@ struct LotteryCommand: ParsableCommand {
         }
         study.logTrainingEvery = try training.logTrainingEvery()
         study.probes = try training.probes()
+        study.jobs = jobs ?? ProcessInfo.processInfo.activeProcessorCount
         if try cluster.handle(study, stages: stages, quiet: quiet) { return }
         let reporter = StudyReporter(totalStages: stages, quiet: quiet)
         try study.run { reporter.handle($0) }

@@ -75,6 +75,27 @@ struct LotteryStudyTests {
         }
     }
 
+    /// Two stages at a time (a level's controls beside the next ticket) give the files of one at a time, byte for
+    /// byte (wall-clock fields aside), and every stage of both.
+    @Test func stagesSideBySideGiveTheSameResults() throws {
+        let root = try makeTemporaryDirectory("lottery-jobs")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let configuration = lotteryConfiguration()
+        var directories: [URL] = []
+        for jobs in [1, 2] {
+            let directory = try RunStore.open(configuration, precision: "float64", under: root.appendingPathComponent("jobs-\(jobs)"))
+            var study = LotteryTicketStudy<Double>(configuration: configuration, directory: directory, data: blobData(configuration.training))
+            study.jobs = jobs
+            var concurrent = false
+            try study.run { event in if case .concurrentTraining = event { concurrent = true } }
+            #expect(concurrent == (jobs > 1), "jobs \(jobs): progress \(concurrent ? "named" : "plain")")
+            directories.append(directory)
+        }
+        let one = try comparableResults(of: directories[0]), two = try comparableResults(of: directories[1])
+        #expect(one.keys.sorted() == two.keys.sorted() && one.keys.count(where: { $0.hasSuffix("final.safetensors") }) == 7)
+        for (path, contents) in one { #expect(two[path] == contents, "\(path) differs with two jobs") }
+    }
+
     @Test func anInterruptedStudyResumesToTheSameResults() throws {
         let root = try makeTemporaryDirectory("lottery-resume"), other = try makeTemporaryDirectory("lottery-straight")
         defer { try? FileManager.default.removeItem(at: root); try? FileManager.default.removeItem(at: other) }

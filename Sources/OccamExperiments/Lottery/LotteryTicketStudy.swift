@@ -27,6 +27,8 @@ public struct LotteryStageInfo: Codable, Sendable, Equatable {
 /// final.safetensors with the mask, pruning.json, and curvature.json with `curvature`). A finished stage is read back, not rerun, so running the
 /// same configuration again continues an interrupted study. The report is built from these files
 /// (`LotteryReport`). Its units (`UnitStudy`) are the replicates: levels depend on each other, replicates do not.
+/// Within a replicate, a level's controls need only that level's mask, so they train beside the next level's
+/// ticket (`jobs`).
 public struct LotteryTicketStudy<Scalar: TensorScalar>: UnitStudy {
     public var configuration: LotteryConfiguration
     public var directory: URL
@@ -37,6 +39,9 @@ public struct LotteryTicketStudy<Scalar: TensorScalar>: UnitStudy {
     public var logTrainingEvery: TrainingDuration? = TrainingDuration(iterations: 100)
     /// Measurements logged to every run's metrics.jsonl (`Trainer.probes`: the Fisher trace); they change no result.
     public var probes: [TrainingProbe<Scalar>] = []
+    /// Stages trained at once: a level's controls beside the next level's ticket. Every stage uses single-threaded
+    /// BLAS whatever this is, so results do not depend on it.
+    public var jobs = 1
 
     public init(configuration: LotteryConfiguration, directory: URL, data: @escaping (UInt64) throws -> PreparedData<Scalar>) {
         (self.configuration, self.directory, self.data) = (configuration, directory, data)
@@ -87,9 +92,10 @@ public struct LotteryTicketStudy<Scalar: TensorScalar>: UnitStudy {
         let perEpoch = dense.iterationsPerEpoch(trainCount: data.train.count)
         let rewindIteration = configuration.rewind.iterations(perEpoch: perEpoch)
 
-        func stage(level: Int, network: LotteryNetwork, mask: PruningMask<Scalar>?, start: (ParameterSet<Scalar>, ParameterSet<Scalar>?), startIteration: Int)
-            throws -> TrainingCheckpoint<Scalar>
-        {
+        func stage(
+            level: Int, network: LotteryNetwork, mask: PruningMask<Scalar>?, start: (ParameterSet<Scalar>, ParameterSet<Scalar>?),
+            startIteration: Int, events: (StudyEvent) throws -> Void
+        ) throws -> TrainingCheckpoint<Scalar> {
             let stageDirectory = stageDirectory(replicate: replicate, level: level, network: network)
             var trainer = try Trainer(
                 configuration: configuration.trainingConfiguration(replicate: replicate, level: level), data: data,
@@ -107,15 +113,17 @@ public struct LotteryTicketStudy<Scalar: TensorScalar>: UnitStudy {
                 try ResultFiles.prepareDirectory(stageDirectory)
                 try ResultFiles.writeJSON(info, to: stageDirectory.appendingPathComponent("pruning.json"))
             }
-            let final = try TrainingStage(name: name, detail: detail, trainer: trainer).run(events: events).final
+            let final = try TrainingStage(name: name, detail: detail, trainer: trainer).run(namingProgress: jobs > 1, events: events).final
             try configuration.curvature?.measureStage(
                 name: "\(name) · curvature", in: stageDirectory, training: trainer.configuration, final: final, mask: mask,
                 train: data.train, events: events)
             return final
         }
 
-        // Level 0: the dense network, from the seed's initialization.
-        var previous = try stage(level: 0, network: .ticket, mask: nil, start: (initial, nil), startIteration: 0)
+        // The dense network (level 0) from the seed's initialization, then the first ticket.
+        let denseFinal = try runStudyJobs(order: [0], jobs: 1, events: events) { _, emit in
+            try stage(level: 0, network: .ticket, mask: nil, start: (initial, nil), startIteration: 0, events: emit)
+        }[0]
         guard configuration.levels > 0 else { return }
         let rewound: (ParameterSet<Scalar>, ParameterSet<Scalar>?)
         if rewindIteration == 0 {
@@ -126,27 +134,48 @@ public struct LotteryTicketStudy<Scalar: TensorScalar>: UnitStudy {
             let checkpoint = try TrainingCheckpoint<Scalar>.read(from: url)
             rewound = (checkpoint.parameters, checkpoint.buffers)
         }
-        var mask = unpruned
-        for level in 1...configuration.levels {
-            mask = mask.prunedByMagnitude(of: previous.parameters, strategy: configuration.strategy, rates: configuration.rates)
-            let ticket = try stage(level: level, network: .ticket, mask: mask, start: rewound, startIteration: rewindIteration)
-            for control in configuration.networks(atLevel: level) where control != .ticket {
-                switch control {
-                case .randomReinitialization:
-                    var random = root.stream("random-reinit").stream(level)
-                    _ = try stage(
-                        level: level, network: control, mask: mask, start: (model.initialParameters(using: &random), nil),
-                        startIteration: rewindIteration)
-                case .randomPruning:
-                    var random = root.stream("random-pruning").stream(level)
-                    _ = try stage(
-                        level: level, network: control, mask: mask.randomlyPlaced(using: &random), start: rewound,
-                        startIteration: rewindIteration)
-                case .ticket:
-                    break
-                }
+        /// A control of `level` for the ticket's `mask`: its own initialization or its own random mask.
+        func control(_ network: LotteryNetwork, level: Int, mask: PruningMask<Scalar>, events: (StudyEvent) throws -> Void) throws {
+            switch network {
+            case .randomReinitialization:
+                var random = root.stream("random-reinit").stream(level)
+                _ = try stage(
+                    level: level, network: network, mask: mask, start: (model.initialParameters(using: &random), nil),
+                    startIteration: rewindIteration, events: events)
+            case .randomPruning:
+                var random = root.stream("random-pruning").stream(level)
+                _ = try stage(
+                    level: level, network: network, mask: mask.randomlyPlaced(using: &random), start: rewound,
+                    startIteration: rewindIteration, events: events)
+            case .ticket:
+                break
             }
-            previous = ticket
+        }
+
+        var mask = unpruned.prunedByMagnitude(of: denseFinal.parameters, strategy: configuration.strategy, rates: configuration.rates)
+        var ticket = try runStudyJobs(order: [0], jobs: 1, events: events) { _, emit in
+            try stage(level: 1, network: .ticket, mask: mask, start: rewound, startIteration: rewindIteration, events: emit)
+        }[0]
+        // Each level's controls beside the next level's ticket (job 0: on the longer chain, so it starts first when
+        // stages run side by side; one at a time, the controls come first, the order of earlier versions).
+        for level in 1...configuration.levels {
+            let controls = configuration.networks(atLevel: level).filter { $0 != .ticket }
+            let nextMask = level < configuration.levels
+                ? mask.prunedByMagnitude(of: ticket.parameters, strategy: configuration.strategy, rates: configuration.rates) : nil
+            let levelMask = mask
+            let order = jobs > 1 ? Array(0...controls.count) : Array(1...controls.count + 1).map { $0 % (controls.count + 1) }
+            let finals = try runStudyJobs(order: order, jobs: jobs, events: events) { job, emit -> TrainingCheckpoint<Scalar>? in
+                if job == 0 {
+                    guard let nextMask else { return nil }
+                    return try stage(
+                        level: level + 1, network: .ticket, mask: nextMask, start: rewound, startIteration: rewindIteration, events: emit)
+                }
+                try control(controls[job - 1], level: level, mask: levelMask, events: emit)
+                return nil
+            }
+            if let nextMask, let next = finals[0] {
+                (mask, ticket) = (nextMask, next)
+            }
         }
     }
 }
