@@ -33,7 +33,9 @@ struct RandomizeCommand: ParsableCommand {
 
             Results: OUT/randomize-<model>-<dataset>-<hash>/ with one Trainer run per replicate and condition, and \
             runs.csv, randomize.csv, regularization.csv, curves.csv, summary.json, training-loss.svg (Fig. 1a), \
-            slowdown.svg (1b), test-error.svg (1c) and index.html. Running the same command again skips finished runs.
+            slowdown.svg (1b), test-error.svg (1c) and index.html. Running the same command again skips finished runs. \
+            Runs are independent: --jobs N trains N at once (default: one per core), each on single-threaded BLAS, so \
+            results do not depend on --jobs.
             """)
 
     @OptionGroup var training: TrainingOptions<RandomizeRecipe>
@@ -46,6 +48,7 @@ struct RandomizeCommand: ParsableCommand {
     @Flag(help: "Also evaluate on test labels corrupted like the training labels.") var corruptTest = false
     @Option(parsing: .unconditional, help: "Independent replicates (seeds --seed, --seed+1, ...).") var replicates = 3
     @Option(parsing: .unconditional, help: "Seed of the first replicate.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Runs trained at once (default: one per core).") var jobs: Int?
     @Option(help: "Directory for runs.") var out = "runs"
     @Flag(help: "Print only the summary.") var quiet = false
     @OptionGroup(title: "Cluster") var cluster: ClusterOptions
@@ -73,7 +76,10 @@ struct RandomizeCommand: ParsableCommand {
         return c
     }
 
-    func validate() throws { _ = try randomizeConfiguration() }
+    func validate() throws {
+        guard jobs.map({ $0 >= 1 }) ?? true else { throw ValidationError("--jobs must be at least 1.") }
+        _ = try randomizeConfiguration()
+    }
 
     func run() throws {
         Interruption.ignoreBrokenPipes()
@@ -99,6 +105,7 @@ struct RandomizeCommand: ParsableCommand {
         }
         study.logTrainingEvery = try training.logTrainingEvery()
         study.probes = try training.probes()
+        study.jobs = jobs ?? ProcessInfo.processInfo.activeProcessorCount
         if try cluster.handle(study, stages: runs, quiet: quiet) { return }
         let reporter = StudyReporter(totalStages: runs, quiet: quiet)
         try study.run { reporter.handle($0) }

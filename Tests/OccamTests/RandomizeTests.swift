@@ -120,6 +120,24 @@ struct RandomizeTests {
         return configuration
     }
 
+    /// Two runs at a time give the files of one at a time, byte for byte (wall-clock fields aside).
+    @Test func runsSideBySideGiveTheSameResults() throws {
+        let root = try makeTemporaryDirectory("randomize-jobs")
+        defer { try? FileManager.default.removeItem(at: root) }
+        var configuration = Self.blobStudy(replicates: 1)
+        configuration.regularizers = []
+        var results: [[String: String]] = []
+        for jobs in [1, 2] {
+            let directory = try RunStore.open(configuration, precision: "float64", under: root.appendingPathComponent("jobs-\(jobs)"))
+            var study = RandomizeStudy(configuration: configuration, directory: directory, data: blobData(configuration.training))
+            study.jobs = jobs
+            #expect(try study.run().count == 4)
+            results.append(try comparableResults(of: directory))
+        }
+        #expect(results[0].keys.sorted() == results[1].keys.sorted() && results[0].keys.count(where: { $0.hasSuffix("final.safetensors") }) == 4)
+        for (path, contents) in results[0] { #expect(results[1][path] == contents, "\(path) differs with two jobs") }
+    }
+
     @Test func studyResumesAndReportsTheFigures() throws {
         let root = try makeTemporaryDirectory("randomize")
         defer { try? FileManager.default.removeItem(at: root) }

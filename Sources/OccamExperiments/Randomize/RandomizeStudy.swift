@@ -18,23 +18,24 @@ public struct RandomizeStudy<Scalar: TensorScalar>: UnitStudy {
     public var logTrainingEvery: TrainingDuration? = TrainingDuration(iterations: 100)
     /// Measurements logged to every run's metrics.jsonl (`Trainer.probes`: the Fisher trace); they change no result.
     public var probes: [TrainingProbe<Scalar>] = []
+    /// Runs trained at once; every run uses single-threaded BLAS whatever this is, so results do not depend on it.
+    public var jobs = 1
 
     public init(configuration: RandomizeConfiguration, directory: URL, data: @escaping (UInt64) throws -> PreparedData<Scalar>) {
         (self.configuration, self.directory, self.data) = (configuration, directory, data)
     }
 
-    /// Trains every run not yet finished; returns their summaries, replicate by replicate, in `runs` order.
+    /// Trains every run not yet finished (`jobs` at a time); returns their summaries, replicate by replicate, in
+    /// `runs` order.
     @discardableResult
     public func run(events: (StudyEvent) throws -> Void = { _ in }) throws -> [TrainingSummary] {
         try configuration.validate()
-        var summaries: [TrainingSummary] = []
-        for replicate in 0..<configuration.replicates {
-            let data = try self.data(configuration.seed(ofReplicate: replicate))
-            for run in configuration.runs {
-                summaries.append(try stage(replicate: replicate, run: run, data: data).run(events: events).summary)
-            }
+        let prepared = try (0..<configuration.replicates).map { try self.data(configuration.seed(ofReplicate: $0)) }
+        let runs = configuration.runs
+        return try trainConcurrently(order: Array(0..<(configuration.replicates * runs.count)), jobs: jobs, events: events) { unit in
+            let (replicate, run) = unit.quotientAndRemainder(dividingBy: runs.count)
+            return try stage(replicate: replicate, run: runs[run], data: prepared[replicate])
         }
-        return summaries
     }
 
     /// "replicate 0 · random-labels", ...: one unit per replicate and run, replicate-major.
