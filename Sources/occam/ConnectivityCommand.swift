@@ -23,7 +23,9 @@ struct ConnectivityCommand: ParsableCommand {
 
             Defaults: LeNet-300-100 on Fashion-MNIST, Adam 1.2e-3, batch 60, 6000it (the paper: 24,000 on MNIST). \
             Results: OUT/connectivity-<model>-<dataset>-<hash>/ with path.json per pair, metrics.jsonl, summary.json, \
-            barriers.csv, path.csv, SVG plots and index.html. Running the same command again skips finished work.
+            barriers.csv, path.csv, SVG plots and index.html. Running the same command again skips finished work. \
+            Once the parent is trained the copies are independent: --jobs N trains N at once (default: one per core), \
+            each on single-threaded BLAS, so results do not depend on --jobs.
             """)
 
     @OptionGroup var training: TrainingOptions<LeNetRecipe>
@@ -38,6 +40,7 @@ struct ConnectivityCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "The lottery level whose ticket to analyse.") var level: Int?
     @Option(parsing: .unconditional, help: "Independent replicates (seeds --seed, --seed+1, ...).") var replicates = 1
     @Option(parsing: .unconditional, help: "Seed of the first replicate.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Copies trained at once (default: one per core).") var jobs: Int?
     @Option(help: "Directory for runs.") var out = "runs"
     @Flag(help: "Print only the summary.") var quiet = false
     @OptionGroup(title: "Cluster") var cluster: ClusterOptions
@@ -78,7 +81,10 @@ struct ConnectivityCommand: ParsableCommand {
         return (c, precision)
     }
 
-    func validate() throws { _ = try connectivityConfiguration() }
+    func validate() throws {
+        guard jobs.map({ $0 >= 1 }) ?? true else { throw ValidationError("--jobs must be at least 1.") }
+        _ = try connectivityConfiguration()
+    }
 
     func run() throws {
         Interruption.ignoreBrokenPipes()
@@ -112,6 +118,7 @@ struct ConnectivityCommand: ParsableCommand {
         }
         study.logTrainingEvery = try training.logTrainingEvery()
         study.probes = try training.probes()
+        study.jobs = jobs ?? ProcessInfo.processInfo.activeProcessorCount
         if try cluster.handle(study, stages: stages, quiet: quiet) { return }
         let reporter = StudyReporter(totalStages: stages, quiet: quiet)
         try study.run { reporter.handle($0) }

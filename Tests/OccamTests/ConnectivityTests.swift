@@ -83,6 +83,27 @@ struct ConnectivityTests {
         }
     }
 
+    /// Copies trained two at a time give the files of one at a time, byte for byte (wall-clock fields aside).
+    @Test func copiesSideBySideGiveTheSameResults() throws {
+        let root = try makeTemporaryDirectory("connectivity-jobs")
+        defer { try? FileManager.default.removeItem(at: root) }
+        var configuration = ConnectivityConfiguration(training: blobTraining())
+        configuration.spawnSteps = [TrainingDuration(iterations: 0), TrainingDuration(iterations: 8)]
+        configuration.points = 5
+        configuration.differentInit = true
+        var results: [[String: String]] = []
+        for jobs in [1, 2] {
+            let directory = try RunStore.open(configuration, precision: "float64", under: root.appendingPathComponent("jobs-\(jobs)"))
+            var study = LinearModeConnectivity<Double>(configuration: configuration, directory: directory, data: blobData(configuration.training))
+            study.jobs = jobs
+            #expect(try study.run().map(\.spawnStep) == [0, 8, nil])
+            results.append(try comparableResults(of: directory))
+        }
+        // The parent and five copies (the different-init pair shares spawn 0's copy A).
+        #expect(results[0].keys.sorted() == results[1].keys.sorted() && results[0].keys.count(where: { $0.hasSuffix("final.safetensors") }) == 6)
+        for (path, contents) in results[0] { #expect(results[1][path] == contents, "\(path) differs with two jobs") }
+    }
+
     @Test func aLotterySubnetworkKeepsItsMaskOnBothCopies() throws {
         let root = try makeTemporaryDirectory("connectivity-ticket")
         defer { try? FileManager.default.removeItem(at: root) }

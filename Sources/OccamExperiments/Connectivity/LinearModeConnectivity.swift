@@ -30,6 +30,9 @@ public struct LinearModeConnectivity<Scalar: TensorScalar>: UnitStudy {
     public var logTrainingEvery: TrainingDuration? = TrainingDuration(iterations: 100)
     /// Measurements logged to every run's metrics.jsonl (`Trainer.probes`: the Fisher trace); they change no result.
     public var probes: [TrainingProbe<Scalar>] = []
+    /// Copies trained at once once the parent is trained; every run uses single-threaded BLAS whatever this is, so
+    /// results do not depend on it.
+    public var jobs = 1
 
     public init(
         configuration: ConnectivityConfiguration, directory: URL, lotteryDirectory: URL? = nil,
@@ -104,16 +107,18 @@ public struct LinearModeConnectivity<Scalar: TensorScalar>: UnitStudy {
         let evaluationTrain = configuration.trainEvaluationSize.map { min($0, data.train.count) }
             .map { data.train.randomSubset(size: $0, seed: seed) } ?? data.train
 
-        func trainStage(_ name: String, _ path: String, configuration stageConfiguration: TrainingConfiguration, from state: Start)
-            throws -> (final: TrainingCheckpoint<Scalar>, trained: Bool)
-        {
+        func trainStage(
+            _ name: String, _ path: String, configuration stageConfiguration: TrainingConfiguration, from state: Start,
+            events: (StudyEvent) throws -> Void
+        ) throws -> (final: TrainingCheckpoint<Scalar>, trained: Bool) {
             var trainer = try Trainer(configuration: stageConfiguration, data: data, directory: directory.appendingPathComponent(path))
             (trainer.mask, trainer.initialParameters, trainer.initialBuffers) = (state.mask, state.parameters, state.buffers)
             trainer.startIteration = state.iteration
             trainer.logTrainingEvery = logTrainingEvery
             trainer.probes = probes
             let detail = "\(stageConfiguration.steps.iterations(perEpoch: perEpoch) - state.iteration) iterations from iteration \(state.iteration)"
-            let result = try TrainingStage(name: "replicate \(replicate) · \(name)", detail: detail, trainer: trainer).run(events: events)
+            let result = try TrainingStage(name: "replicate \(replicate) · \(name)", detail: detail, trainer: trainer)
+                .run(namingProgress: jobs > 1, events: events)
             return (result.final, result.trained)
         }
         func copyConfiguration(_ copy: String) -> TrainingConfiguration {
@@ -123,27 +128,6 @@ public struct LinearModeConnectivity<Scalar: TensorScalar>: UnitStudy {
             c.dataSeed = seed
             return c
         }
-        /// Trains both copies (copy A in `copyAPath` when given) and evaluates the path between them; a path
-        /// already evaluated is read back unless a copy had to be trained again.
-        func pair(_ name: String, _ path: String, spawnStep: Int?, a: Start, b: Start, copyAPath: String? = nil) throws -> PathRecord {
-            let copyA = try trainStage("\(name) · copy A", copyAPath ?? "\(path)/copy-a", configuration: copyConfiguration("a"), from: a)
-            let copyB = try trainStage("\(name) · copy B", "\(path)/copy-b", configuration: copyConfiguration("b"), from: b)
-            let url = directory.appendingPathComponent("\(path)/path.json")
-            if !copyA.trained, !copyB.trained, let done = try? RunStore.readJSON(PathRecord.self, from: url) {
-                try events(.stageFinished(name: "replicate \(replicate) · \(name) · path", result: Self.describe(done), skipped: true))
-                return done
-            }
-            try events(.stageStarted(name: "replicate \(replicate) · \(name) · path", detail: "\(configuration.points) points"))
-            let interpolation = InterpolationPath.evaluate(
-                model: model, from: (copyA.final.parameters, copyA.final.buffers), to: (copyB.final.parameters, copyB.final.buffers),
-                points: configuration.points, train: evaluationTrain, test: data.test, loss: training.loss)
-            let record = PathRecord(
-                replicate: replicate, spawnStep: spawnStep, trainBarrier: interpolation.trainBarrier,
-                testBarrier: interpolation.testBarrier, path: interpolation)
-            try ResultFiles.writeJSON(record, to: url)
-            try events(.stageFinished(name: "replicate \(replicate) · \(name) · path", result: Self.describe(record), skipped: false))
-            return record
-        }
 
         // The parent: one trajectory from the start to the last spawn step, saved at every spawn step.
         var states: [Int: Start] = [start.iteration: start]
@@ -152,27 +136,63 @@ public struct LinearModeConnectivity<Scalar: TensorScalar>: UnitStudy {
             var parent = training
             parent.steps = TrainingDuration(iterations: last)
             parent.checkpoints = later.map { TrainingDuration(iterations: $0) }
-            _ = try trainStage("parent", "replicate-\(replicate)/parent", configuration: parent, from: start)
+            _ = try runStudyJobs(order: [0], jobs: 1, events: events) { _, emit in
+                try trainStage("parent", "replicate-\(replicate)/parent", configuration: parent, from: start, events: emit).trained
+            }
             for step in later {
                 let url = directory.appendingPathComponent("replicate-\(replicate)/parent/checkpoint-\(step)it.safetensors")
                 let checkpoint = try TrainingCheckpoint<Scalar>.read(from: url)
                 states[step] = Start(parameters: checkpoint.parameters, buffers: checkpoint.buffers, iteration: step, mask: start.mask)
             }
         }
-        var records = try spawns.map { step in
-            try pair("spawn \(step)it", "replicate-\(replicate)/spawn-\(step)it", spawnStep: step, a: states[step]!, b: states[step]!)
+
+        // Every pair's copies, each once (the different-initialization pair's copy A from the start state is
+        // spawn-<start>'s copy A when that pair exists: the same run); then the path between each pair's copies.
+        var copies: [(name: String, path: String, configuration: TrainingConfiguration, start: Start)] = []
+        var pairs: [(name: String, path: String, spawnStep: Int?, copyA: String, copyB: String)] = []
+        func plan(_ name: String, _ path: String, spawnStep: Int?, a: Start, b: Start, copyAPath: String? = nil) {
+            let copyA = copyAPath ?? "\(path)/copy-a", copyB = "\(path)/copy-b"
+            if !copies.contains(where: { $0.path == copyA }) { copies.append(("\(name) · copy A", copyA, copyConfiguration("a"), a)) }
+            copies.append(("\(name) · copy B", copyB, copyConfiguration("b"), b))
+            pairs.append((name, path, spawnStep, copyA, copyB))
+        }
+        for step in spawns {
+            plan("spawn \(step)it", "replicate-\(replicate)/spawn-\(step)it", spawnStep: step, a: states[step]!, b: states[step]!)
         }
         if configuration.differentInit {
             var random = root.stream("different-init")
             var other = start
             other.parameters = model.initialParameters(using: &random)
             other.buffers = nil
-            // Copy A from the start state is spawn-<start>'s copy A when that pair exists: the same run.
             let shared = spawns.contains(start.iteration) ? "replicate-\(replicate)/spawn-\(start.iteration)it/copy-a" : nil
-            records.append(try pair(
-                "different init", "replicate-\(replicate)/different-init", spawnStep: nil, a: start, b: other, copyAPath: shared))
+            plan("different init", "replicate-\(replicate)/different-init", spawnStep: nil, a: start, b: other, copyAPath: shared)
         }
-        return records
+        let trained = try runStudyJobs(order: Array(copies.indices), jobs: jobs, events: events) { index, emit in
+            let copy = copies[index]
+            return try trainStage(copy.name, copy.path, configuration: copy.configuration, from: copy.start, events: emit)
+        }
+        let copyByPath = Dictionary(uniqueKeysWithValues: zip(copies.map(\.path), trained))
+
+        // A path already evaluated is read back unless a copy had to be trained again.
+        return try pairs.map { pair in
+            let (copyA, copyB) = (copyByPath[pair.copyA]!, copyByPath[pair.copyB]!)
+            let url = directory.appendingPathComponent("\(pair.path)/path.json")
+            let stageName = "replicate \(replicate) · \(pair.name) · path"
+            if !copyA.trained, !copyB.trained, let done = try? RunStore.readJSON(PathRecord.self, from: url) {
+                try events(.stageFinished(name: stageName, result: Self.describe(done), skipped: true))
+                return done
+            }
+            try events(.stageStarted(name: stageName, detail: "\(configuration.points) points"))
+            let interpolation = InterpolationPath.evaluate(
+                model: model, from: (copyA.final.parameters, copyA.final.buffers), to: (copyB.final.parameters, copyB.final.buffers),
+                points: configuration.points, train: evaluationTrain, test: data.test, loss: training.loss)
+            let record = PathRecord(
+                replicate: replicate, spawnStep: pair.spawnStep, trainBarrier: interpolation.trainBarrier,
+                testBarrier: interpolation.testBarrier, path: interpolation)
+            try ResultFiles.writeJSON(record, to: url)
+            try events(.stageFinished(name: stageName, result: Self.describe(record), skipped: false))
+            return record
+        }
     }
 
     /// The dense initialization, or the lottery subnetwork's mask with its rewound weights.
