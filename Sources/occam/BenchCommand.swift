@@ -96,24 +96,22 @@ struct BenchTrainCommand: ParsableCommand {
         let roundsText = roundCount > 1 ? " (median of \(roundCount) alternating rounds)" : ""
         var lines = ["\(model), \(optimizer.rawValue), batch \(batchSize)\(density < 1 ? ", density \(density)" : ""): Occam \(String(format: "%.0f", occamRate)) samples/s (\(String(format: "%.3f", best * 1e3)) ms a step)\(roundsText)"]
         if compare {
-            if let torchError {
-                report.pytorchError = torchError
-                lines.append("PyTorch comparison skipped: \(torchError)")
-            } else {
-                let rate = median(torchRates)
-                report.pytorchSamplesPerSecond = rate
-                report.ratio = occamRate / rate
-                lines.append("PyTorch (2 threads): \(String(format: "%.0f", rate)) samples/s; Occam / PyTorch = \(String(format: "%.2f", occamRate / rate))x")
+            /// The peer's median rate (nil when it did not run) and its line of output.
+            func peer(_ name: String, _ label: String, error: String?, rates: [Double]) -> Double? {
+                if let error {
+                    lines.append("\(name) comparison skipped: \(error)")
+                    return nil
+                }
+                let rate = median(rates)
+                lines.append("\(name) (\(label)): \(String(format: "%.0f", rate)) samples/s; Occam / \(name) = \(String(format: "%.2f", occamRate / rate))x")
+                return rate
             }
-            if let jaxError {
-                report.jaxError = jaxError
-                lines.append("JAX comparison skipped: \(jaxError)")
-            } else {
-                let rate = median(jaxRates)
-                report.jaxSamplesPerSecond = rate
-                report.jaxRatio = occamRate / rate
-                lines.append("JAX (lax.scan, jitted): \(String(format: "%.0f", rate)) samples/s; Occam / JAX = \(String(format: "%.2f", occamRate / rate))x")
-            }
+            report.pytorchError = torchError
+            report.pytorchSamplesPerSecond = peer("PyTorch", "2 threads", error: torchError, rates: torchRates)
+            report.ratio = report.pytorchSamplesPerSecond.map { occamRate / $0 }
+            report.jaxError = jaxError
+            report.jaxSamplesPerSecond = peer("JAX", "lax.scan, jitted", error: jaxError, rates: jaxRates)
+            report.jaxRatio = report.jaxSamplesPerSecond.map { occamRate / $0 }
         }
         if json {
             let encoder = JSONEncoder()

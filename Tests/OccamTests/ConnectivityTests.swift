@@ -38,13 +38,19 @@ struct ConnectivityTests {
         #expect(path.points[2].testError == 1 - third.accuracy)
     }
 
-    @Test func copiesSplitFromTheParentAndTheReportSummarizesTheirBarriers() throws {
-        let root = try makeTemporaryDirectory("connectivity")
-        defer { try? FileManager.default.removeItem(at: root) }
+    /// Blob training split at iterations 0 and 8, with the different-initialization pair; 5 points per path.
+    static func twoSpawnsAndDifferentInit() -> ConnectivityConfiguration {
         var configuration = ConnectivityConfiguration(training: blobTraining())
         configuration.spawnSteps = [TrainingDuration(iterations: 0), TrainingDuration(iterations: 8)]
         configuration.points = 5
         configuration.differentInit = true
+        return configuration
+    }
+
+    @Test func copiesSplitFromTheParentAndTheReportSummarizesTheirBarriers() throws {
+        let root = try makeTemporaryDirectory("connectivity")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let configuration = Self.twoSpawnsAndDifferentInit()
         let directory = try RunStore.open(configuration, precision: "float64", under: root)
         let study = LinearModeConnectivity<Double>(configuration: configuration, directory: directory, data: blobData(configuration.training))
         let records = try study.run()
@@ -87,10 +93,7 @@ struct ConnectivityTests {
     @Test func copiesSideBySideGiveTheSameResults() throws {
         let root = try makeTemporaryDirectory("connectivity-jobs")
         defer { try? FileManager.default.removeItem(at: root) }
-        var configuration = ConnectivityConfiguration(training: blobTraining())
-        configuration.spawnSteps = [TrainingDuration(iterations: 0), TrainingDuration(iterations: 8)]
-        configuration.points = 5
-        configuration.differentInit = true
+        let configuration = Self.twoSpawnsAndDifferentInit()
         var results: [[String: String]] = []
         for jobs in [1, 2] {
             let directory = try RunStore.open(configuration, precision: "float64", under: root.appendingPathComponent("jobs-\(jobs)"))
