@@ -369,6 +369,9 @@ struct BadOptionTests {
         (["distill", "--teacher", "/nonexistent/teacher.safetensors"], "teacher.safetensors"),
         (["early-phase", "--prune-rate", "1"], "pruning rates"),
         (["early-phase", "--jobs", "0"], "--jobs"),
+        (["lottery", "--jobs", "0"], "--jobs"),
+        (["randomize", "--jobs", "0"], "--jobs"),
+        (["connectivity", "--jobs", "0"], "--jobs"),
     ]
 
     @Test func everyCommandRefusesBadValuesWithAMessageAndNoCrash() throws {
