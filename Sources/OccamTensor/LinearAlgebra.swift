@@ -103,47 +103,15 @@ extension Tensor {
     /// - Throws: `LinearAlgebraError.notPositiveDefinite` naming the failing leading minor; the lower triangle
     ///   is then partly overwritten.
     public mutating func factorCholeskyInPlace(blockSize: Int = 2048, progress: (Double) -> Void = { _ in }) throws {
-        _ = try factorCholeskyInPlace(blockSize: blockSize, shiftingDiagonal: { _, _ in nil }, progress: progress)
-    }
-
-    /// Factors A + D in place, where D is a diagonal shift grown only where the factorization needs it: when a
-    /// diagonal block is numerically not positive definite, the block is restored from a copy, the diagonal of
-    /// that block and of every row after it is raised from the current shift to `nextShift(current, order)`
-    /// (`order` is the failing leading minor), and the block is factored again. Rows already factored keep their
-    /// shift, and the trailing rows hold their Schur complement, to which a diagonal shift adds as it would to A:
-    /// so a retry costs one diagonal block, not the whole factorization. `nextShift` returning nil gives up.
-    ///
-    /// - Returns: each shift taken, in order: from `fromRow` on, the diagonal carries `shift` in total (empty when
-    ///   A factored as it was).
-    /// - Throws: `LinearAlgebraError.notPositiveDefinite` when `nextShift` gives up.
-    public mutating func factorCholeskyInPlace(
-        blockSize: Int = 2048, shiftingDiagonal nextShift: (_ current: Double, _ failedOrder: Int) -> Double?,
-        progress: (Double) -> Void = { _ in }
-    ) throws -> [DiagonalShift] {
         precondition(rank == 2 && shape[0] == shape[1], "factorCholeskyInPlace: shape \(shape) is not square")
         precondition(blockSize >= 1, "factorCholeskyInPlace: block size \(blockSize)")
         let n = shape[0]
-        var shifts: [DiagonalShift] = []
         try withUnsafeMutablePointer { a in
             var start = 0
-            var saved = [Scalar](repeating: 0, count: Swift.min(blockSize, n) * Swift.min(blockSize, n))
             while start < n {
                 let width = Swift.min(blockSize, n - start)
                 let diagonal = a + start * n + start
-                for row in 0..<width {
-                    for column in 0...row { saved[row * width + column] = diagonal[row * n + column] }
-                }
-                var info = Scalar.potrf(n: width, diagonal, lda: n)
-                while info > 0, let shift = nextShift(shifts.last?.shift ?? 0, start + Int(info)) {
-                    let raise = Scalar(shift - (shifts.last?.shift ?? 0))
-                    for row in 0..<width {
-                        for column in 0...row { diagonal[row * n + column] = saved[row * width + column] }
-                    }
-                    for row in start..<n { a[row * n + row] += raise }
-                    for row in 0..<width { saved[row * width + row] = diagonal[row * n + row] }
-                    shifts.append(DiagonalShift(fromRow: start, shift: shift))
-                    info = Scalar.potrf(n: width, diagonal, lda: n)
-                }
+                let info = Scalar.potrf(n: width, diagonal, lda: n)
                 try LinearAlgebraError.check(info, routine: "potrf") { .notPositiveDefinite(order: start + $0) }
                 let below = n - start - width
                 if below > 0 {
@@ -157,7 +125,6 @@ extension Tensor {
                 progress(1 - remaining * remaining * remaining)
             }
         }
-        return shifts
     }
 
     /// Eigenvalues (ascending) and eigenvectors of a symmetric `[n, n]` matrix (LAPACK syevd; the lower
@@ -227,17 +194,5 @@ extension Tensor {
         var x = Tensor.matmul(svd.vt, projected, transposeA: true)
         if b.rank == 1 { x = x.reshaped(to: [-1]) }
         return LeastSquaresSolution(solution: x, rank: kept, cutoff: relative, singularValues: svd.singularValues)
-    }
-}
-
-/// A diagonal shift taken by a jittered Cholesky factorization: from row `fromRow` on, `shift` is on the
-/// diagonal in total (rows before keep the shifts taken before).
-public struct DiagonalShift: Sendable, Equatable, Codable {
-    public var fromRow: Int
-    public var shift: Double
-
-    public init(fromRow: Int, shift: Double) {
-        self.fromRow = fromRow
-        self.shift = shift
     }
 }

@@ -49,38 +49,6 @@ struct LinearAlgebraTests {
         #expect(throws: LinearAlgebraError.notPositiveDefinite(order: 3)) { try indefinite.factorCholeskyInPlace(blockSize: 2) }
     }
 
-    /// A rank-3 Gram matrix of 20 points is not positive definite: the jittered factorization must raise the
-    /// diagonal only from the failing block on, and L Lᵀ must equal A plus exactly the shifts it reports.
-    @Test func jitteredCholeskyShiftsOnlyFromTheFailingBlockOn() throws {
-        var random = RandomGenerator(seed: 11)
-        let points = Tensor<Double>.randomNormal([20, 3], using: &random)
-        let gram = Tensor.matmul(points, points, transposeB: true)
-        for blockSize in [2, 3, 4, 7, 20] {
-            var factored = gram
-            var failures: [Int] = []
-            let shifts = try factored.factorCholeskyInPlace(blockSize: blockSize, shiftingDiagonal: { current, order in
-                failures.append(order)
-                return current == 0 ? 1e-9 : current * 10
-            })
-            try #require(!shifts.isEmpty, "block size \(blockSize): a rank-3 matrix of order 20 factored without a shift")
-            #expect(shifts.allSatisfy { $0.fromRow % blockSize == 0 })
-            #expect(shifts.map(\.fromRow) == shifts.map(\.fromRow).sorted() && shifts.count == failures.count)
-            // Rank 3: a first block of up to 3 rows factors as it is (a later one fails, once rounding has left no
-            // positive pivot); a larger first block fails.
-            #expect(blockSize <= 3 ? shifts[0].fromRow >= blockSize : shifts[0].fromRow == 0, "block size \(blockSize): first shift at row \(shifts[0].fromRow)")
-            var shifted = gram
-            for row in 0..<20 {
-                shifted[row, row] += shifts.last { $0.fromRow <= row }?.shift ?? 0
-            }
-            var lower = Tensor<Double>(zeros: [20, 20])
-            for i in 0..<20 { for j in 0...i { lower[i, j] = factored[i, j] } }
-            let product = Tensor.matmul(lower, lower, transposeB: true)
-            #expect(product.isClose(to: shifted, relativeTolerance: 1e-9, absoluteTolerance: 1e-9), "block size \(blockSize)")
-        }
-        var giveUp = gram
-        #expect(throws: LinearAlgebraError.self) { _ = try giveUp.factorCholeskyInPlace(blockSize: 4, shiftingDiagonal: { _, _ in nil }) }
-    }
-
     @Test func choleskyOfIndefiniteMatrixThrowsNamedError() {
         let a = Tensor<Double>(rows: [[1, 2], [2, 1]])
         #expect(throws: LinearAlgebraError.notPositiveDefinite(order: 2)) { try a.choleskyFactor() }

@@ -37,35 +37,29 @@ public struct KernelInterpolation<Scalar: TensorScalar> {
         precondition(targets.rank == 2 && targets.shape[0] == n, "KernelInterpolation: inputs \(inputs.shape), targets \(targets.shape)")
         let rows = KernelRows(function, points: inputs)
         var timings = KernelTimings()
-        var clock = Date()
-        var matrix = buildMatrix(rows, progress: progress)
-        let meanDiagonal = addToDiagonal(&matrix, ridge)
-        timings.build = Date().timeIntervalSince(clock)
-        clock = Date()
-        var attempts = 1, largestTried = 0.0
-        let shifts: [DiagonalShift]
-        do {
-            shifts = try matrix.factorCholeskyInPlace(
-                blockSize: blockSize,
-                shiftingDiagonal: { current, order in
-                    largestTried = current
-                    guard attempts < maximumJitterAttempts else { return nil }
-                    attempts += 1
-                    let next = current == 0 ? 10 * Double(Scalar.ulpOfOne) * meanDiagonal : current * 10
-                    progress(.jitter(failedOrder: order, next: next), 0)
-                    return next
-                },
-                progress: { progress(.factor, $0) })
-        } catch LinearAlgebraError.notPositiveDefinite {
-            throw KernelInterpolationError.notPositiveDefinite(points: n, largestJitter: largestTried, function: function)
+        var jitter = 0.0, largestTried = 0.0
+        for attempt in 0..<maximumJitterAttempts {
+            largestTried = jitter
+            var clock = Date()
+            var matrix = buildMatrix(rows, progress: progress)
+            let meanDiagonal = addToDiagonal(&matrix, ridge + jitter)
+            timings.build += Date().timeIntervalSince(clock)
+            clock = Date()
+            do {
+                try matrix.factorCholeskyInPlace(blockSize: blockSize) { progress(.factor, $0) }
+                timings.factor += Date().timeIntervalSince(clock)
+                clock = Date()
+                let coefficients = try matrix.choleskySolve(targets)
+                timings.solve = Date().timeIntervalSince(clock)
+                return KernelFit(coefficients: coefficients, jitter: jitter, attempts: attempt + 1, timings: timings)
+            } catch LinearAlgebraError.notPositiveDefinite(let order) {
+                timings.factor += Date().timeIntervalSince(clock)
+                let next = jitter == 0 ? 10 * Double(Scalar.ulpOfOne) * meanDiagonal : jitter * 10
+                progress(.jitter(failedOrder: order, next: next), 0)
+                jitter = next
+            }
         }
-        timings.factor = Date().timeIntervalSince(clock)
-        clock = Date()
-        let coefficients = try matrix.choleskySolve(targets)
-        timings.solve = Date().timeIntervalSince(clock)
-        return KernelFit(
-            coefficients: coefficients, jitter: shifts.last?.shift ?? 0, jitterFromPoint: shifts.first?.fromRow,
-            attempts: attempts, timings: timings)
+        throw KernelInterpolationError.notPositiveDefinite(points: n, largestJitter: largestTried, function: function)
     }
 
     /// K `[n, n]` between the points themselves, a block of rows at a time.
@@ -100,11 +94,11 @@ public struct KernelInterpolation<Scalar: TensorScalar> {
 /// A phase of `KernelInterpolation.fit`, for progress output.
 public enum KernelPhase: Sendable, Equatable {
     case build, factor
-    /// The factorization failed at a leading minor; its block and the rows after it get the `next` jitter.
+    /// The factorization failed at a leading minor; the matrix is rebuilt with the `next` jitter.
     case jitter(failedOrder: Int, next: Double)
 }
 
-/// Seconds spent in each phase of a fit (jitter retries are part of the factorization).
+/// Seconds spent in each phase of a fit (summed over jitter attempts).
 public struct KernelTimings: Codable, Sendable, Equatable {
     public var build = 0.0
     public var factor = 0.0
@@ -113,13 +107,11 @@ public struct KernelTimings: Codable, Sendable, Equatable {
 
 /// What `KernelInterpolation.fit` found.
 public struct KernelFit<Scalar: TensorScalar>: Sendable {
-    /// A with (K + λI + D) A = Y: `[n, k]`, D the jitter (0 before `jitterFromPoint`).
+    /// A with (K + (λ + jitter) I) A = Y: `[n, k]`.
     public var coefficients: Tensor<Scalar>
-    /// The largest jitter on the diagonal besides the ridge, on the last points (0 when K factored as it was).
+    /// The jitter added to the diagonal besides the ridge (0 when K factored as it was).
     public var jitter: Double
-    /// The first point with a jitter (nil when none): the block where the factorization first failed.
-    public var jitterFromPoint: Int?
-    /// Factorizations of a diagonal block tried where one failed, plus one.
+    /// Factorizations tried.
     public var attempts: Int
     public var timings: KernelTimings
 }

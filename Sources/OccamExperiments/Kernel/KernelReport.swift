@@ -21,11 +21,11 @@ public struct KernelReport {
         let records = records(configuration)
         let table = CSVTable(
             header: ["train_size", "labels", "ridge", "test_error_percent", "train_error_percent", "residual_relative", "residual_max",
-                     "rkhs_norm", "jitter", "jitter_from_point", "precision", "build_s", "factor_s", "solve_s", "predict_s", "matrix_bytes", "peak_resident_bytes"],
+                     "rkhs_norm", "jitter", "precision", "build_s", "factor_s", "solve_s", "predict_s", "matrix_bytes", "peak_resident_bytes"],
             rows: records.map { r in
                 ["\(r.fit.trainSize)", r.fit.labels.rawValue, exact(r.fit.ridge), exact(100 * r.testError),
                  exact(100 * r.trainError), exact(r.residualRelative), exact(r.residualMaximum), exact(r.rkhsNorm),
-                 exact(r.jitter), r.jitterFromPoint.map { "\($0)" } ?? "", r.precision, exact(r.timings.build), exact(r.timings.factor),
+                 exact(r.jitter), r.precision, exact(r.timings.build), exact(r.timings.factor),
                  exact(r.timings.solve), exact(r.predictSeconds), "\(r.matrixBytes)", "\(r.peakResidentBytes)"]
             })
         try table.write(to: file("kernel.csv"))
@@ -59,7 +59,7 @@ public struct KernelReport {
             ? "pixels in [0, 1]" : "Gabor filter-bank features (4 orientations x wavelengths 4 and 8 px, local energy, 4 x 4 mean pooling)"
         let findings = records.map { r in
             String(format: "%@: test error %.2f%%, training residual %.1e, RKHS norm %.1f%@.", r.fit.name, 100 * r.testError,
-                   r.residualRelative, r.rkhsNorm, r.jitter > 0 ? String(format: " (diagonal jitter up to %.1e, from point %d on)", r.jitter, r.jitterFromPoint ?? 0) : "")
+                   r.residualRelative, r.rkhsNorm, r.jitter > 0 ? String(format: " (diagonal jitter %.1e)", r.jitter) : "")
         }.joined(separator: " ")
         return HTMLReport(
             title: "Kernel interpolation: \(configuration.function) on \(configuration.dataset.displayName)",
@@ -70,9 +70,7 @@ public struct KernelReport {
                 subsets are contained in larger ones); errors are measured on all \(configuration.dataset.displayName) test \
                 images with their true labels. Ridge fits solve (K + λI) A = Y instead; random-label fits interpolate uniformly \
                 random classes. The residual ‖K A - Y‖ / ‖Y‖ is computed with K built again from the data, as a proof of \
-                interpolation; where K was numerically not positive definite, a jitter went on the diagonal from the failing \
-                block of the Cholesky factorization on (ten times larger at each further failure), and it is reported with \
-                the point it starts at.
+                interpolation; a jitter is reported where K was numerically not positive definite.
 
                 \(records.isEmpty ? "No fit has finished yet; run the same command again." : findings)
                 """,

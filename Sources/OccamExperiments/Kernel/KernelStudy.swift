@@ -6,13 +6,9 @@ import OccamTensor
 public struct KernelFitRecord: Codable, Sendable, Equatable {
     public var fit: KernelFitSpecification
     public var precision: String
-    /// The largest jitter added to the diagonal besides the ridge because K was numerically not positive
-    /// definite (0: none); it is on the points from the block where the factorization last failed on.
+    /// Added to the diagonal besides the ridge because K was numerically not positive definite (0: none).
     public var jitter: Double
-    /// The first point with a jitter: the first block where the factorization failed (absent: none).
-    public var jitterFromPoint: Int?
-    /// Diagonal blocks of the Cholesky factorization tried where one failed, plus one (1 when no jitter was
-    /// needed).
+    /// Cholesky factorizations tried (1 when no jitter was needed).
     public var factorizations: Int
     /// Test error (fraction) against the clean test labels.
     public var testError: Double
@@ -139,7 +135,7 @@ public struct KernelStudy<Scalar: TensorScalar>: UnitStudy {
             case .build: try? events(.progress(phase: "building K", fraction: fraction))
             case .factor: try? events(.progress(phase: "Cholesky", fraction: fraction))
             case .jitter(let order, let next):
-                try? events(.progress(phase: "not positive definite at minor \(order); that block again with jitter \(next)", fraction: 0))
+                try? events(.progress(phase: "not positive definite at minor \(order); rebuilding with jitter \(next)", fraction: 0))
             }
         }
         let clock = Date()
@@ -152,8 +148,7 @@ public struct KernelStudy<Scalar: TensorScalar>: UnitStudy {
         }
         let residual = trainPredictions - targets
         return KernelFitRecord(
-            fit: fit, precision: Scalar.precisionName, jitter: result.jitter, jitterFromPoint: result.jitterFromPoint,
-            factorizations: result.attempts,
+            fit: fit, precision: Scalar.precisionName, jitter: result.jitter, factorizations: result.attempts,
             testError: classificationError(testPredictions, labels: test.labels), trainError: classificationError(trainPredictions, labels: labels),
             residualRelative: Double(residual.norm()) / Double(targets.norm()),
             residualMaximum: Double(residual.abs().max()),
@@ -177,7 +172,7 @@ public struct KernelStudy<Scalar: TensorScalar>: UnitStudy {
     static func describe(_ record: KernelFitRecord) -> String {
         String(format: "test error %.2f%%, train error %.2f%%, residual %.1e, RKHS norm %.1f", 100 * record.testError,
                100 * record.trainError, record.residualRelative, record.rkhsNorm)
-            + (record.jitter > 0 ? String(format: ", jitter up to %.1e from point %d", record.jitter, record.jitterFromPoint ?? 0) : "")
+            + (record.jitter > 0 ? String(format: ", jitter %.1e", record.jitter) : "")
     }
 }
 
