@@ -91,11 +91,23 @@ struct KernelTests {
         let points = Tensor<Double>.randomNormal([30, 3], using: &random)  // linear kernel: rank 3 < 30
         let targets = Tensor<Double>.oneHot((0..<30).map { $0 % 2 }, classes: 2)
         var phases: [KernelPhase] = []
+        var builtCompletely = 0
         var solver = KernelInterpolation<Double>(function: KernelFunction(kind: .linear))
         solver.maximumJitterAttempts = 20
-        let fit = try solver.fit(inputs: points, targets: targets) { phase, _ in phases.append(phase) }
+        solver.blockSize = 7
+        let fit = try solver.fit(inputs: points, targets: targets) { phase, fraction in
+            phases.append(phase)
+            if phase == .build && fraction == 1 { builtCompletely += 1 }
+        }
         #expect(fit.jitter > 0 && fit.attempts > 1)
         #expect(phases.contains { if case .jitter = $0 { true } else { false } })
+        // K is built once; each retry restores it from the upper triangle the failed factorization left alone, so
+        // the fit is bit for bit the one of a fresh K with the final jitter given as a ridge, factored at once.
+        #expect(builtCompletely == 1)
+        var fresh = KernelInterpolation<Double>(function: KernelFunction(kind: .linear), ridge: fit.jitter)
+        fresh.blockSize = 7
+        let once = try fresh.fit(inputs: points, targets: targets)
+        #expect(once.attempts == 1 && once.coefficients == fit.coefficients)
         solver.maximumJitterAttempts = 1
         #expect(throws: KernelInterpolationError.self) { try solver.fit(inputs: points, targets: targets) }
         let message = String(describing: KernelInterpolationError.notPositiveDefinite(points: 30, largestJitter: 1e-9, function: KernelFunction(kind: .linear)))

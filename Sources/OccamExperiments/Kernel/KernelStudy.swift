@@ -135,7 +135,7 @@ public struct KernelStudy<Scalar: TensorScalar>: UnitStudy {
             case .build: try? events(.progress(phase: "building K", fraction: fraction))
             case .factor: try? events(.progress(phase: "Cholesky", fraction: fraction))
             case .jitter(let order, let next):
-                try? events(.progress(phase: "not positive definite at minor \(order); rebuilding with jitter \(next)", fraction: 0))
+                try? events(.progress(phase: "not positive definite at minor \(order); factoring again with jitter \(next)", fraction: 0))
             }
         }
         let clock = Date()
