@@ -139,14 +139,16 @@ private func adamStep<Scalar>(
     let t = Double(stepCount + 1)
     let biasCorrection1 = 1 - Foundation.pow(beta1, t)
     let biasCorrection2 = 1 - Foundation.pow(beta2, t)
+    // C takes them as Double: each rounded to Scalar first, so widening back is exact.
+    func rounded(_ value: Double) -> Double { Double(Scalar(value)) }
     let lerpWeight = Scalar(1 - beta1)
-    let constants = AdamConstants<Scalar>(
-        decay: Scalar(1 - lr * weightDecay), l2: Scalar(weightDecay),
-        lerpWeight: lerpWeight, lerpComplement: 1 - lerpWeight, lerpWeightIsSmall: abs(lerpWeight) < 0.5,
-        beta2: Scalar(beta2), oneMinusBeta2: Scalar(1 - beta2),
-        biasCorrection2Sqrt: Scalar(biasCorrection2.squareRoot()), epsilon: Scalar(epsilon),
-        negativeStepSize: Scalar(-(lr / biasCorrection1)),
-        decoupled: decoupled && weightDecay != 0, coupled: !decoupled && weightDecay != 0)
+    let constants = OccamAdamConstants(
+        decay: rounded(1 - lr * weightDecay), l2: rounded(weightDecay),
+        lerpWeight: Double(lerpWeight), lerpComplement: Double(1 - lerpWeight),
+        beta2: rounded(beta2), oneMinusBeta2: rounded(1 - beta2), biasCorrection2Sqrt: rounded(biasCorrection2.squareRoot()),
+        epsilon: rounded(epsilon), negativeStepSize: rounded(-(lr / biasCorrection1)),
+        lerpWeightIsSmall: abs(lerpWeight) < 0.5 ? 1 : 0,
+        decoupled: decoupled && weightDecay != 0 ? 1 : 0, coupled: !decoupled && weightDecay != 0 ? 1 : 0)
     for (i, name) in parameters.names.enumerated() {
         let gradient = gradients[name]!
         let maskTensor = mask?[name]
@@ -168,13 +170,6 @@ private func adamStep<Scalar>(
     stepCount += 1
 }
 
-struct AdamConstants<Scalar: TensorScalar> {
-    var decay, l2, lerpWeight, lerpComplement: Scalar
-    var lerpWeightIsSmall: Bool
-    var beta2, oneMinusBeta2, biasCorrection2Sqrt, epsilon, negativeStepSize: Scalar
-    var decoupled, coupled: Bool
-}
-
 /// One Adam(W) update of `count` elements: reads `p`, `g` and the 0/1 mask `m`; updates the moments `expAvg` and
 /// `expAvgSq`; writes the new parameter to `out`. The element-wise loop is C (COccamKernels), vectorized for the
 /// machine's widest instructions, and a large tensor is split between two cores; every element is computed alone,
@@ -182,14 +177,9 @@ struct AdamConstants<Scalar: TensorScalar> {
 func adamKernel<Scalar: TensorScalar>(
     _ count: Int, _ p: UnsafePointer<Scalar>, _ g: UnsafePointer<Scalar>, _ m: UnsafePointer<Scalar>?,
     _ expAvg: UnsafeMutablePointer<Scalar>, _ expAvgSq: UnsafeMutablePointer<Scalar>,
-    _ out: UnsafeMutablePointer<Scalar>, _ c: AdamConstants<Scalar>
+    _ out: UnsafeMutablePointer<Scalar>, _ c: OccamAdamConstants
 ) {
-    // The scalars as rounded to Scalar, widened exactly to Double for C.
-    var constants = OccamAdamConstants(
-        decay: Double(c.decay), l2: Double(c.l2), lerpWeight: Double(c.lerpWeight), lerpComplement: Double(c.lerpComplement),
-        beta2: Double(c.beta2), oneMinusBeta2: Double(c.oneMinusBeta2), biasCorrection2Sqrt: Double(c.biasCorrection2Sqrt),
-        epsilon: Double(c.epsilon), negativeStepSize: Double(c.negativeStepSize),
-        lerpWeightIsSmall: c.lerpWeightIsSmall ? 1 : 0, decoupled: c.decoupled ? 1 : 0, coupled: c.coupled ? 1 : 0)
+    var constants = c
     let block = 64  // elements per split unit: whole cache lines and vectors on both sides
     let blocks = (count + block - 1) / block
     inTwoHalves(blocks, work: 8 * count) { range in

@@ -1,7 +1,4 @@
 import OccamTensor
-#if arch(x86_64)
-import _Builtin_intrinsics.intel
-#endif
 
 /// A first-order optimizer that updates a model's parameters from their gradients.
 ///
@@ -275,26 +272,6 @@ func storeLanes<Scalar: SIMDScalar>(_ lanes: Lanes<Scalar>, _ pointer: UnsafeMut
     } else {
         for k in 0..<n { pointer[i + k] = lanes[k] }
     }
-}
-
-/// The correctly rounded square root of each lane. The standard library's `squareRoot()` on SIMD vectors goes lane by
-/// lane through libm on Linux (for errno); SSE's `sqrtps`/`sqrtpd` give the same results four or two at a time.
-@inline(__always)
-func laneSquareRoot<Scalar: SIMDScalar & BinaryFloatingPoint>(_ x: Lanes<Scalar>) -> Lanes<Scalar> {
-    #if arch(x86_64)
-    if Scalar.self == Float.self {
-        let v = unsafeBitCast(x, to: SIMD8<Float>.self)
-        let r = SIMD8<Float>(lowHalf: _mm_sqrt_ps(v.lowHalf), highHalf: _mm_sqrt_ps(v.highHalf))
-        return unsafeBitCast(r, to: Lanes<Scalar>.self)
-    }
-    if Scalar.self == Double.self {
-        let v = unsafeBitCast(x, to: SIMD8<Double>.self)
-        let low = SIMD4<Double>(lowHalf: _mm_sqrt_pd(v.lowHalf.lowHalf), highHalf: _mm_sqrt_pd(v.lowHalf.highHalf))
-        let high = SIMD4<Double>(lowHalf: _mm_sqrt_pd(v.highHalf.lowHalf), highHalf: _mm_sqrt_pd(v.highHalf.highHalf))
-        return unsafeBitCast(SIMD8<Double>(lowHalf: low, highHalf: high), to: Lanes<Scalar>.self)
-    }
-    #endif
-    return x.squareRoot()
 }
 
 /// Sets `x[i]` to `+0` wherever the 0/1 mask `m[i]` is 0.

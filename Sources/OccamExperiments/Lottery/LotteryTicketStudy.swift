@@ -163,7 +163,7 @@ public struct LotteryTicketStudy<Scalar: TensorScalar>: UnitStudy {
             let nextMask = level < configuration.levels
                 ? mask.prunedByMagnitude(of: ticket.parameters, strategy: configuration.strategy, rates: configuration.rates) : nil
             let levelMask = mask
-            let order = jobs > 1 ? Array(0...controls.count) : Array(1...controls.count + 1).map { $0 % (controls.count + 1) }
+            let order = jobs > 1 ? Array(0...controls.count) : Array(1..<controls.count + 1) + [0]
             let finals = try runStudyJobs(order: order, jobs: jobs, events: events) { job, emit -> TrainingCheckpoint<Scalar>? in
                 if job == 0 {
                     guard let nextMask else { return nil }
