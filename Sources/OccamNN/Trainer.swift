@@ -65,6 +65,8 @@ public struct TrainingSummary: Codable, Sendable {
     /// Training samples per second over this session (excluding evaluation).
     public var samplesPerSecond: Double
     public var wallSeconds: Double
+    /// The part of `wallSeconds` spent evaluating the splits (nil in summaries written before it was measured).
+    public var evaluationSeconds: Double?
     /// The iteration this session started from (non-zero when resumed, or when started from rewound weights).
     public var resumedFrom: Int
     /// Set when the loss (or an evaluation's loss) became NaN or infinite: the run stopped there.
@@ -272,7 +274,7 @@ public struct Trainer<Scalar: TensorScalar> {
         }
 
         let root = RandomGenerator(seed: configuration.seed)
-        var trainingSeconds = 0.0
+        var trainingSeconds = 0.0, evaluationSeconds = 0.0
         var windowLoss = 0.0, windowAccuracy = 0.0, windowCount = 0
         let started = Date()
         // A run that fit before it stopped (a resumed one, or a target met at the start) trains no further.
@@ -335,7 +337,9 @@ public struct Trainer<Scalar: TensorScalar> {
             let evaluates = logSpacedEvaluations.map { $0.contains(state.iteration) }
                 ?? (state.iteration % evaluateEvery == 0 || state.iteration == total)
             if evaluates {
+                let evaluationClock = DispatchTime.now().uptimeNanoseconds
                 evaluations = evaluate(state, iteration: state.iteration, perEpoch: perEpoch)
+                evaluationSeconds += Double(DispatchTime.now().uptimeNanoseconds - evaluationClock) * 1e-9
                 if let bad = evaluations.first(where: { !$0.loss.isFinite }) {
                     try diverge(loss: bad.loss, on: bad.split, learningRate: rate)
                     break
@@ -387,7 +391,8 @@ public struct Trainer<Scalar: TensorScalar> {
             earlyStoppingTestAccuracy: best.flatMap { best in records.first { $0.split == "test" && $0.step == best.step }?.accuracy },
             fitIteration: fitIteration(in: records),
             samplesPerSecond: Double((state.iteration - resumedFrom) * configuration.batchSize) / max(trainingSeconds, 1e-9),
-            wallSeconds: Date().timeIntervalSince(started), resumedFrom: resumedFrom, divergence: divergence)
+            wallSeconds: Date().timeIntervalSince(started), evaluationSeconds: evaluationSeconds, resumedFrom: resumedFrom,
+            divergence: divergence)
         if let directory { try ResultFiles.writeJSON(summary, to: directory.appendingPathComponent("summary.json")) }
         return (summary, state)
     }

@@ -20,6 +20,9 @@ struct SaddlesCommand: ParsableCommand {
             With --compare-optimizers, SGD, damped Newton and saddle-free Newton train the same network from the same \
             starts, logging the loss and the smallest Hessian eigenvalue along each path.
 
+            Units (each SGD run with the searches from its points, each optimizer path) are independent: --jobs N \
+            computes N at once (default: one per core), each on single-threaded BLAS, so results do not depend on --jobs.
+
             Writes trajectories/, points/ and compare/ (one JSON file per unit, so an interrupted run resumes), then \
             points.csv, index-vs-loss.svg, index-vs-error.svg, spectra.svg, compare-*.svg, summary.json and index.html \
             under OUT/saddles-<label>-<hash>.
@@ -48,6 +51,7 @@ struct SaddlesCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Saddle-free Newton in a Krylov subspace of this many Lanczos vectors (default: exact |H|).") var krylovDimension: Int?
     @Option(parsing: .unconditional, help: "Points along each SGD path where Lanczos measures the smallest eigenvalue.") var sgdProbes = 20
     @Option(parsing: .unconditional, help: "Seed for the subset, initializations and batches.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Units (an SGD run with its searches, or one optimizer path) computed at once (default: one per core).") var jobs: Int?
     @Option(help: "Root directory of runs.") var out = "runs"
     @Flag(help: "No progress lines.") var quiet = false
     @OptionGroup(title: "Cluster") var cluster: ClusterOptions
@@ -67,7 +71,10 @@ struct SaddlesCommand: ParsableCommand {
             maxStepNorm: maxStepNorm, krylovDimension: krylovDimension, sgdProbes: sgdProbes, seed: seed)
     }
 
-    func validate() throws { try experimentConfiguration().validate() }
+    func validate() throws {
+        try experimentConfiguration().validate()
+        guard jobs.map({ $0 >= 1 }) ?? true else { throw ValidationError("--jobs must be at least 1.") }
+    }
 
     func run() throws {
         Interruption.ignoreBrokenPipes()
@@ -78,6 +85,7 @@ struct SaddlesCommand: ParsableCommand {
         let directory = try RunStore.open(configuration, precision: "float64", under: URL(fileURLWithPath: out), access: cluster.access)
         var study = try SaddlesStudy(configuration: configuration, data: data, directory: directory)
         study.compareOptimizers = compareOptimizers
+        study.jobs = jobs ?? ProcessInfo.processInfo.activeProcessorCount
         let stages = configuration.trajectories * configuration.snapshots.count + (compareOptimizers ? 3 * configuration.compareStarts : 0)
         study.progress = progress()
         if try cluster.handle(study, stages: stages, quiet: quiet) { return }

@@ -72,7 +72,9 @@ struct TrainCommand: ParsableCommand {
             ("test loss / accuracy", "\(number(summary.finalTest?.loss)) / \(percent(summary.finalTest?.accuracy))"),
             ("early-stopping iteration", summary.earlyStoppingIteration.map { "\($0) (test accuracy \(percent(summary.earlyStoppingTestAccuracy)))" } ?? "-"),
             ("training speed", String(format: "%.0f samples/s", summary.samplesPerSecond)),
-            ("wall time", String(format: "%.1f s%@", summary.wallSeconds, summary.resumedFrom > 0 ? " (resumed at \(summary.resumedFrom)it)" : "")),
+            ("wall time", String(format: "%.1f s%@%@", summary.wallSeconds,
+                                 summary.evaluationSeconds.map { String(format: ", %.1f s of it evaluating", $0) } ?? "",
+                                 summary.resumedFrom > 0 ? " (resumed at \(summary.resumedFrom)it)" : "")),
             ("results", directory.path),
         ]
         for (name, value) in rows { print(name.padding(toLength: 28, withPad: " ", startingAt: 0) + value) }

@@ -261,4 +261,29 @@ struct SaddleTests {
         configuration.components = 10
         #expect(throws: ExperimentError.self) { try configuration.validate() }
     }
+
+    /// Two units at a time give the files of one at a time, byte for byte (wall-clock fields aside).
+    @Test func unitsSideBySideGiveTheSameResults() throws {
+        let configuration = SaddlesConfiguration(
+            samples: 40, imageSize: 3, components: 0, widths: [3], trajectories: 2, snapshots: [0, 40], batchSize: 10, searchIterations: 30,
+            gradientTolerance: 1e-8, newtonIterations: 3, sgdIterations: 20, sgdProbes: 2)
+        var random = RandomGenerator(seed: 21)
+        let data = LabeledImages(
+            images: Tensor<Double>.randomUniform([40, 9], low: 0, high: 1, using: &random), labels: (0..<40).map { $0 % 10 }, height: 3, width: 3,
+            classCount: 10)
+        let root = try makeTemporaryDirectory("saddles-jobs")
+        defer { try? FileManager.default.removeItem(at: root) }
+        var results: [[String: String]] = []
+        for jobs in [1, 2] {
+            let directory = try RunStore.open(configuration, precision: "float64", under: root.appendingPathComponent("jobs-\(jobs)"))
+            var study = try SaddlesStudy(configuration: configuration, data: data, directory: directory)
+            study.jobs = jobs
+            var points = 0  // the study delivers progress events one at a time
+            try study.run(compareOptimizers: true) { if case .point = $0 { points += 1 } }
+            #expect(points == 4)
+            results.append(try comparableResults(of: directory))
+        }
+        #expect(results[0].keys.sorted() == results[1].keys.sorted() && results[0].keys.count(where: { $0.hasPrefix("points/") }) == 4)
+        for (path, contents) in results[0] { #expect(results[1][path] == contents, "\(path) differs with two jobs") }
+    }
 }

@@ -17,6 +17,8 @@ public struct LotteryStageRecord: Codable, Sendable {
     public var earlyStoppingIteration: Int?
     public var earlyStoppingTestAccuracy: Double?
     public var wallSeconds: Double
+    /// The part of `wallSeconds` spent evaluating validation and test (nil for runs from before it was measured).
+    public var evaluationSeconds: Double?
     /// The network's curvature over its surviving weights (curvature.json, `occam lottery --curvature`); nil when
     /// not measured.
     public var curvature: LotteryStageCurvature?
@@ -65,7 +67,7 @@ public struct LotteryReport {
                         finalValidationAccuracy: summary.finalValidation?.accuracy,
                         earlyStoppingIteration: summary.earlyStoppingIteration,
                         earlyStoppingTestAccuracy: summary.earlyStoppingTestAccuracy, wallSeconds: summary.wallSeconds,
-                        curvature: try LotteryStageCurvature(measuredIn: stage))
+                        evaluationSeconds: summary.evaluationSeconds, curvature: try LotteryStageCurvature(measuredIn: stage))
                     records.append(record)
                     curves.append((record, try RunStore.readJSONLines(EvaluationRecord.self, from: stage.appendingPathComponent("metrics.jsonl"))))
                 }
@@ -120,14 +122,15 @@ public struct LotteryReport {
         let layers = records.first.map { $0.layerWeightsRemaining.keys.sorted() } ?? []
         let table = CSVTable(
             header: ["replicate", "level", "network", "weights_remaining_percent"] + layers.map { "\($0)_remaining_percent" }
-                + ["end_iteration", "test_accuracy", "validation_accuracy", "early_stop_iteration", "early_stop_test_accuracy", "wall_seconds"],
+                + ["end_iteration", "test_accuracy", "validation_accuracy", "early_stop_iteration", "early_stop_test_accuracy", "wall_seconds",
+                   "evaluation_seconds"],
             rows: records.map { r in
                 ["\(r.replicate)", "\(r.level)", r.network.rawValue, exact(r.weightsRemaining)]
                     + layers.map { exact(r.layerWeightsRemaining[$0]) }
                     + ["\(r.iterations)", exact(r.finalTestAccuracy.map { 100 * $0 }),
                        exact(r.finalValidationAccuracy.map { 100 * $0 }),
                        r.earlyStoppingIteration.map(String.init) ?? "", exact(r.earlyStoppingTestAccuracy.map { 100 * $0 }),
-                       exact(r.wallSeconds)]
+                       exact(r.wallSeconds), exact(r.evaluationSeconds)]
             })
         return records.contains(where: { $0.curvature != nil }) ? table.appending(LotteryStageCurvature.columns(records.map(\.curvature))) : table
     }
@@ -240,6 +243,16 @@ public struct LotteryReport {
         return text
     }
 
+    /// How much of the runs' training time went to evaluation, over the runs that measured it ("" when none did).
+    static func evaluationShare(_ records: [LotteryStageRecord]) -> String {
+        let measured = records.filter { $0.evaluationSeconds != nil && $0.wallSeconds > 0 }
+        guard !measured.isEmpty else { return "" }
+        let evaluation = measured.reduce(0) { $0 + $1.evaluationSeconds! }, wall = measured.reduce(0) { $0 + $1.wallSeconds }
+        return String(
+            format: " Evaluating took %.0f of the %.0f s these %d runs trained (%.0f%%).", evaluation, wall, measured.count,
+            100 * evaluation / wall)
+    }
+
     private func report(
         configuration: LotteryConfiguration, summaries: [LotteryLevelSummary], levelTable: CSVTable, records: [LotteryStageRecord]
     ) throws -> HTMLReport {
@@ -256,7 +269,7 @@ public struct LotteryReport {
             \(configuration.replicates == 1 ? "1 replicate (seed \(training.seed))" : "\(configuration.replicates) replicates (seeds \(training.seed) to \(training.seed + UInt64(configuration.replicates - 1)))"). Controls at every level: \(configuration.controls.isEmpty ? "none" : configuration.controls.map(\.displayName).joined(separator: " and ")). \
             Evaluation every \(training.evaluateEvery) on \(training.validationCount) held-out validation images and the test set.
 
-            \(records.count) of \(expected) training runs finished.\(records.count < expected ? " Run the same command again to finish the rest." : "") \(findings)\(judged)
+            \(records.count) of \(expected) training runs finished.\(records.count < expected ? " Run the same command again to finish the rest." : "") \(findings)\(judged)\(Self.evaluationShare(records))
             """
         let errorBars = configuration.replicates > 1 ? " Error bars: one standard deviation over replicates." : ""
         return HTMLReport(

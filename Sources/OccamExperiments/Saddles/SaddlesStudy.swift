@@ -30,6 +30,9 @@ public struct SaddlesStudy: UnitStudy {
     public var compareOptimizers = false
     /// How the study reports its work.
     public var progress: (SaddlesProgress) -> Void = { _ in }
+    /// Units computed at once. Every unit runs on single-threaded BLAS whatever this is, so results do not
+    /// depend on it.
+    public var jobs = 1
 
     /// - Parameter data: the prepared samples (`SaddlesConfiguration.prepare`).
     public init(configuration: SaddlesConfiguration, data: LabeledImages<Double>, directory: URL) throws {
@@ -45,9 +48,9 @@ public struct SaddlesStudy: UnitStudy {
 
     private func file(_ name: String) -> URL { directory.appendingPathComponent(name) }
 
-    /// Runs every unit not on disk, then builds the report.
+    /// Runs every unit not on disk (`jobs` at a time), then builds the report.
     public func run() throws {
-        for unit in unitNames.indices { try run(unit: unit) }
+        try run(units: Array(unitNames.indices))
         try SaddlesReport(directory: directory).build()
     }
 
@@ -80,11 +83,20 @@ public struct SaddlesStudy: UnitStudy {
 
     public func isFinished(unit: Int) -> Bool { files(unit: unit).allSatisfy { FileManager.default.fileExists(atPath: file($0).path) } }
 
-    public func run(unit: Int, events: (StudyEvent) throws -> Void) throws { try run(unit: unit) }
+    public func run(unit: Int, events: (StudyEvent) throws -> Void) throws { try run(units: [unit]) }
+
+    /// Computes `units` up to `jobs` at a time, each on single-threaded BLAS; progress events arrive one at a time.
+    private func run(units: [Int]) throws {
+        let lock = NSLock()
+        let report = progress
+        var study = self
+        study.progress = { event in lock.withLock { report(event) } }
+        _ = try runStudyJobs(order: units, jobs: jobs, events: { _ in }) { unit, _ in try study.compute(unit: unit) }
+    }
 
     /// Computes the records of unit `unit` not on disk: a trajectory and the searches from its points, or one
     /// optimizer path.
-    public func run(unit: Int) throws {
+    private func compute(unit: Int) throws {
         guard unit >= configuration.trajectories else {
             let trajectory = try stage("trajectories/trajectory-\(unit).json", progress) { sgdTrajectory(unit, progress) }
             let total = configuration.trajectories * configuration.snapshots.count
