@@ -30,7 +30,8 @@ struct DoubleDescentFeaturesCommand: ParsableCommand {
             report also shows the error of their averaged predictions. Results: \
             OUT/double-descent-features-<map>-<sweep>-<dataset>-<hash>/ with n-<n>/N-<N>.json per point, \
             double-descent.csv, fits.csv, test-error.svg, squared-loss.svg, norm.svg and index.html. Running the same \
-            command again skips finished points.
+            command again skips finished points. --jobs N fits N points at once (default: one per core), each on \
+            single-threaded BLAS, so results do not depend on --jobs.
             """)
 
     @Option(help: "Data set: \(DataSetName.allCases.map(\.rawValue).joined(separator: ", ")).") var dataset: DataSetName = .fashionMNIST
@@ -43,6 +44,7 @@ struct DoubleDescentFeaturesCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Relative SVD cutoff (default: max(n, N) x the machine epsilon of --precision).") var cutoff: Double?
     @Option(help: "float64, or float32.") var precision: Precision = .float64
     @Option(parsing: .unconditional, help: "Seed of the training subsets and the feature draws.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Points fitted at once (default: one per core; fewer when they would not fit in memory together).") var jobs: Int?
     @Option(help: "Directory holding the data sets (default: $OCCAM_DATA, then /usr/share/datasets).") var dataDir: String?
     @Option(help: "Directory for runs.") var out = "runs"
     @Flag(help: "Print only the summary.") var quiet = false
@@ -69,7 +71,10 @@ struct DoubleDescentFeaturesCommand: ParsableCommand {
         return c
     }
 
-    func validate() throws { _ = try featuresConfiguration() }
+    func validate() throws {
+        _ = try featuresConfiguration()
+        guard jobs.map({ $0 >= 1 }) ?? true else { throw ValidationError("--jobs must be at least 1.") }
+    }
 
     func run() throws {
         Interruption.ignoreBrokenPipes()
@@ -84,7 +89,8 @@ struct DoubleDescentFeaturesCommand: ParsableCommand {
         let (train, test): (LabeledImages<Scalar>, LabeledImages<Scalar>) = try loadTrainingAndTestSets(configuration.dataset, dataDir: dataDir)
         try configuration.validate(trainCount: train.count)
         let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out), access: cluster.access)
-        let study = DoubleDescentFeaturesStudy<Scalar>(configuration: configuration, directory: directory, train: train, test: test)
+        var study = DoubleDescentFeaturesStudy<Scalar>(configuration: configuration, directory: directory, train: train, test: test)
+        study.jobs = jobs ?? ProcessInfo.processInfo.activeProcessorCount
         if try cluster.handle(study, stages: configuration.points.count, quiet: quiet) { return }
         if !quiet {
             let list: ([Int]) -> String = { $0.map(String.init).joined(separator: ", ") }

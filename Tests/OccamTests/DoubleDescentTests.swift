@@ -86,6 +86,29 @@ struct DoubleDescentTests {
         return try gram.choleskyFactor().choleskySolve(Tensor.matmul(features, targets, transposeA: true))
     }
 
+    /// Two points at a time give the files of one at a time, byte for byte (timings aside), in the same order.
+    @Test func featurePointsSideBySideGiveTheSameResults() throws {
+        let root = try makeTemporaryDirectory("double-descent-features-jobs")
+        defer { try? FileManager.default.removeItem(at: root) }
+        var configuration = DoubleDescentFeaturesConfiguration()
+        configuration.bandwidth = 2
+        configuration.trainSizes = [20, 40]
+        configuration.featureCounts = [10, 40, 200]
+        configuration.replicates = 2
+        let (train, test) = Self.blobImages()
+        var results: [[String: String]] = []
+        for jobs in [1, 2] {
+            let directory = try RunStore.open(configuration, precision: "float64", under: root.appendingPathComponent("jobs-\(jobs)"))
+            var study = DoubleDescentFeaturesStudy(configuration: configuration, directory: directory, train: train, test: test)
+            study.jobs = jobs
+            #expect(try study.run().map(\.point) == configuration.points)
+            try DoubleDescentFeaturesReport(directory: directory).build()
+            results.append(try comparableResults(of: directory))
+        }
+        #expect(results[0].keys.sorted() == results[1].keys.sorted() && results[0].keys.count(where: { $0.contains("/N-") }) == 6)
+        for (path, contents) in results[0] { #expect(results[1][path] == contents, "\(path) differs with two jobs") }
+    }
+
     @Test func studyFitsAgreeWithTheNormalEquationsAndResume() throws {
         let root = try makeTemporaryDirectory("double-descent-features")
         defer { try? FileManager.default.removeItem(at: root) }

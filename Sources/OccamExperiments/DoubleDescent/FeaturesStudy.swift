@@ -49,6 +49,9 @@ public struct DoubleDescentFeaturesStudy<Scalar: TensorScalar>: UnitStudy {
     /// The whole training set and the test set, pixels in [0, 1].
     public var train: LabeledImages<Scalar>
     public var test: LabeledImages<Scalar>
+    /// Points fitted at once (fewer when their feature matrices would not fit in memory side by side). Every fit
+    /// runs on single-threaded BLAS whatever this is, so results do not depend on it.
+    public var jobs = 1
 
     public init(configuration: DoubleDescentFeaturesConfiguration, directory: URL, train: LabeledImages<Scalar>, test: LabeledImages<Scalar>) {
         (self.configuration, self.directory, self.train, self.test) = (configuration, directory, train, test)
@@ -70,45 +73,50 @@ public struct DoubleDescentFeaturesStudy<Scalar: TensorScalar>: UnitStudy {
     /// Fits point `unit` of `configuration.points` unless its file exists.
     public func run(unit: Int, events: (StudyEvent) throws -> Void) throws { _ = try fitPoints([configuration.points[unit]], events: events) }
 
-    /// Fits each of `points` not yet done, size by size in `configuration.trainSizes` order; their records in that order.
+    /// Fits each of `points` not yet done, up to `jobs` at once, each on single-threaded BLAS; their records size by
+    /// size in `configuration.trainSizes` order.
     private func fitPoints(_ points: [RandomFeaturePoint], events: (StudyEvent) throws -> Void) throws -> [RandomFeaturePointRecord] {
         try configuration.validate(trainCount: train.count)
         try ExperimentError.require(test.count >= 1, "the test set of \(configuration.dataset.displayName) is empty, so there is no test error to measure: check the data files")
         // Before anything runs: the largest point's feature matrices (training and test features, and the
         // solver's copies) must fit in memory, or the allocation would stop the process without a message.
-        if let n = configuration.trainSizes.max(), let features = configuration.featureCounts.max() {
-            let bytes = Double(n + test.count) * Double(features) * Double(MemoryLayout<Scalar>.size) * 3
-            let available = Double(ProcessInfo.processInfo.physicalMemory) * 0.85
-            try ExperimentError.require(
-                bytes <= available,
-                "n = \(n) with N = \(features) random features in \(Scalar.precisionName) needs about \(gigabytes(Int(min(bytes, 9e18)))) "
-                    + "for its feature matrices, more than the \(gigabytes(Int(available))) this machine can spare; use smaller --feature-counts")
-        }
-        var records: [RandomFeaturePointRecord] = []
+        let n = configuration.trainSizes.max() ?? 0, features = configuration.featureCounts.max() ?? 0
+        let bytes = Double(n + test.count) * Double(features) * Double(MemoryLayout<Scalar>.size) * 3
+        let available = Double(ProcessInfo.processInfo.physicalMemory) * 0.85
+        try ExperimentError.require(
+            bytes <= available,
+            "n = \(n) with N = \(features) random features in \(Scalar.precisionName) needs about \(gigabytes(Int(min(bytes, 9e18)))) "
+                + "for its feature matrices, more than the \(gigabytes(Int(available))) this machine can spare; use smaller --feature-counts")
+        // At once only as many points as fit in memory beside each other.
+        let concurrent = max(1, min(jobs, Int(available / max(bytes, 1))))
+        var prepared: [Int: (images: LabeledImages<Scalar>, targets: Tensor<Scalar>)] = [:]
+        var order: [RandomFeaturePoint] = []
         for n in configuration.trainSizes where points.contains(where: { $0.trainSize == n }) {
             let indices = trainingIndices(size: n)
             let images = train.subset(indices)
-            let targets = Tensor<Scalar>.oneHot(images.labels, classes: train.classCount)
+            prepared[n] = (images, Tensor<Scalar>.oneHot(images.labels, classes: train.classCount))
             try ResultFiles.prepareDirectory(directory.appendingPathComponent("n-\(n)"))
             try ResultFiles.writeJSON(indices, to: directory.appendingPathComponent("n-\(n)/training-indices.json"))
-            for point in points where point.trainSize == n {
-                let N = point.featureCount
-                let url = directory.appendingPathComponent(point.path)
-                if let record = try? RunStore.readJSON(RandomFeaturePointRecord.self, from: url) {
-                    try events(.stageFinished(name: point.name, result: Self.describe(record), skipped: true))
-                    records.append(record)
-                    continue
-                }
-                try events(.stageStarted(
-                    name: point.name,
-                    detail: "\(configuration.replicates) draws of \(N) \(configuration.map.rawValue) features, \(Scalar.precisionName) SVD of \(n) x \(N)"))
-                let record = try fit(point, points: images, targets: targets, events: events)
-                try ResultFiles.writeJSON(record, to: url)
-                try events(.stageFinished(name: point.name, result: Self.describe(record), skipped: false))
-                records.append(record)
-            }
+            order += points.filter { $0.trainSize == n }
         }
-        return records
+        let inputs = prepared
+        return try runStudyJobs(order: Array(order.indices), jobs: concurrent, events: events) { index, emit in
+            let point = order[index]
+            let url = directory.appendingPathComponent(point.path)
+            if let record = try? RunStore.readJSON(RandomFeaturePointRecord.self, from: url) {
+                try emit(.stageFinished(name: point.name, result: Self.describe(record), skipped: true))
+                return record
+            }
+            try emit(.stageStarted(
+                name: point.name,
+                detail: "\(configuration.replicates) draws of \(point.featureCount) \(configuration.map.rawValue) features, \(Scalar.precisionName) SVD of \(point.trainSize) x \(point.featureCount)"))
+            let data = inputs[point.trainSize]!
+            // A draw's progress names no point, so it is shown only when one point runs at a time.
+            let record = try fit(point, points: data.images, targets: data.targets, events: concurrent > 1 ? { _ in } : emit)
+            try ResultFiles.writeJSON(record, to: url)
+            try emit(.stageFinished(name: point.name, result: Self.describe(record), skipped: false))
+            return record
+        }
     }
 
     /// The training images of size n, ascending (nested across sizes).
