@@ -21,7 +21,9 @@ struct SaddlesCommand: ParsableCommand {
             starts, logging the loss and the smallest Hessian eigenvalue along each path.
 
             Units (each SGD run with the searches from its points, each optimizer path) are independent: --jobs N \
-            computes N at once (default: one per core), each on single-threaded BLAS, so results do not depend on --jobs.
+            computes N at once (default: one per core; fewer when their Hessians would not fit in memory together), \
+            each on single-threaded BLAS, so results do not depend on --jobs. The optimizer comparison's times are \
+            wall-clock times taken while the other units run: use --jobs 1 when those times matter.
 
             Writes trajectories/, points/ and compare/ (one JSON file per unit, so an interrupted run resumes), then \
             points.csv, index-vs-loss.svg, index-vs-error.svg, spectra.svg, compare-*.svg, summary.json and index.html \

@@ -100,7 +100,12 @@ public struct DoubleDescentFeaturesStudy<Scalar: TensorScalar>: UnitStudy {
             order += points.filter { $0.trainSize == n }
         }
         let inputs = prepared
-        return try runStudyJobs(order: Array(order.indices), jobs: concurrent, events: events) { index, emit in
+        // Side by side, the costliest fits (an SVD of n x N costs about n N min(n, N)) start first, so that no core
+        // waits alone on the largest at the end; the records still come back in order.
+        let sideBySide = min(concurrent, order.count) > 1
+        let cost = { (p: RandomFeaturePoint) in Double(p.trainSize) * Double(p.featureCount) * Double(min(p.trainSize, p.featureCount)) }
+        let schedule = sideBySide ? order.indices.sorted { a, b in (cost(order[a]), b) > (cost(order[b]), a) } : Array(order.indices)
+        return try runStudyJobs(order: schedule, jobs: concurrent, events: events) { index, emit in
             let point = order[index]
             let url = directory.appendingPathComponent(point.path)
             if let record = try? RunStore.readJSON(RandomFeaturePointRecord.self, from: url) {
@@ -112,7 +117,7 @@ public struct DoubleDescentFeaturesStudy<Scalar: TensorScalar>: UnitStudy {
                 detail: "\(configuration.replicates) draws of \(point.featureCount) \(configuration.map.rawValue) features, \(Scalar.precisionName) SVD of \(point.trainSize) x \(point.featureCount)"))
             let data = inputs[point.trainSize]!
             // A draw's progress names no point, so it is shown only when one point runs at a time.
-            let record = try fit(point, points: data.images, targets: data.targets, events: concurrent > 1 ? { _ in } : emit)
+            let record = try fit(point, points: data.images, targets: data.targets, events: sideBySide ? { _ in } : emit)
             try ResultFiles.writeJSON(record, to: url)
             try emit(.stageFinished(name: point.name, result: Self.describe(record), skipped: false))
             return record

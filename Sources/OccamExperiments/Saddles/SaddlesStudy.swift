@@ -85,13 +85,25 @@ public struct SaddlesStudy: UnitStudy {
 
     public func run(unit: Int, events: (StudyEvent) throws -> Void) throws { try run(units: [unit]) }
 
-    /// Computes `units` up to `jobs` at a time, each on single-threaded BLAS; progress events arrive one at a time.
+    /// Computes `units` up to `jobs` at a time (fewer when their dense Hessians would not fit in memory side by
+    /// side), each on single-threaded BLAS. Progress events arrive one at a time; with units side by side a point's
+    /// `done` counts the points reported so far rather than giving its position.
     private func run(units: [Int]) throws {
+        // A search holds about six p x p Float64 matrices: H, H², the eigenvectors and syevd's workspace.
+        let p = Double(configuration.parameterCount)
+        let concurrent = max(1, min(jobs, units.count, Int(Double(ProcessInfo.processInfo.physicalMemory) * 0.85 / (48 * p * p))))
         let lock = NSLock()
         let report = progress
+        var reportedPoints = 0
         var study = self
-        study.progress = { event in lock.withLock { report(event) } }
-        _ = try runStudyJobs(order: units, jobs: jobs, events: { _ in }) { unit, _ in try study.compute(unit: unit) }
+        study.progress = { event in
+            lock.withLock {
+                guard concurrent > 1, case let .point(point, _, total) = event else { return report(event) }
+                reportedPoints += 1
+                report(.point(point, done: reportedPoints, total: total))
+            }
+        }
+        _ = try runStudyJobs(order: units, jobs: concurrent, events: { _ in }) { unit, _ in try study.compute(unit: unit) }
     }
 
     /// Computes the records of unit `unit` not on disk: a trajectory and the searches from its points, or one
