@@ -1,6 +1,12 @@
 import Foundation
 import Synchronization
 
+/// `jobs`, or fewer, so that that many jobs of `bytesEach` bytes fit in 85% of the machine's memory; at least 1.
+func jobsFittingInMemory(_ jobs: Int, bytesEach: Double) -> Int {
+    let fitting = Double(ProcessInfo.processInfo.physicalMemory) * 0.85 / max(bytesEach, 1)
+    return max(1, fitting >= Double(jobs) ? jobs : Int(fitting))
+}
+
 /// Runs independent jobs 0..<count on up to `threads` threads at once (each thread takes the next job when it
 /// finishes one), and returns when all have run. With one thread the jobs run in order on the calling thread.
 ///

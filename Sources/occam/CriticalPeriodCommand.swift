@@ -66,7 +66,7 @@ struct CriticalPeriodCommand: ParsableCommand {
 
     func validate() throws {
         _ = try studyConfiguration()
-        guard jobs.map({ $0 >= 1 }) ?? true else { throw ValidationError("--jobs must be at least 1.") }
+        try validateJobs(jobs)
     }
 
     func run() throws {
@@ -81,7 +81,7 @@ struct CriticalPeriodCommand: ParsableCommand {
         let configuration = try studyConfiguration()
         let data = configuration.training.data
         let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out), access: cluster.access)
-        let jobs = self.jobs ?? ProcessInfo.processInfo.activeProcessorCount
+        let jobs = jobCount(self.jobs)
         let runs = configuration.runs.count
         if !quiet && cluster.unit == nil {
             let t = configuration.training

@@ -95,7 +95,7 @@ struct DistillCommand: ParsableCommand {
         guard (0..<1).contains(teacherDropout) else { throw ValidationError("--teacher-dropout must be in [0, 1); got \(teacherDropout).") }
         guard teacherCropPadding >= 0 else { throw ValidationError("--teacher-crop-padding must be 0 or more pixels; got \(teacherCropPadding).") }
         _ = try studyConfiguration(teacherFile: unreadTeacherFile)
-        guard jobs.map({ $0 >= 1 }) ?? true else { throw ValidationError("--jobs must be at least 1.") }
+        try validateJobs(jobs)
     }
 
     func run() throws {
@@ -129,7 +129,7 @@ struct DistillCommand: ParsableCommand {
                 ? data : try PreparedData<Scalar>(t.data, seed: t.dataSplitSeed, directory: training.dataDirectory)
         }
         let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out), access: cluster.access)
-        let jobs = self.jobs ?? ProcessInfo.processInfo.activeProcessorCount
+        let jobs = jobCount(self.jobs)
         if !quiet && cluster.unit == nil && !cluster.units {
             let s = configuration.student
             let t = configuration.teacherTraining

@@ -73,7 +73,7 @@ struct DoubleDescentFeaturesCommand: ParsableCommand {
 
     func validate() throws {
         _ = try featuresConfiguration()
-        guard jobs.map({ $0 >= 1 }) ?? true else { throw ValidationError("--jobs must be at least 1.") }
+        try validateJobs(jobs)
     }
 
     func run() throws {
@@ -90,7 +90,7 @@ struct DoubleDescentFeaturesCommand: ParsableCommand {
         try configuration.validate(trainCount: train.count)
         let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out), access: cluster.access)
         var study = DoubleDescentFeaturesStudy<Scalar>(configuration: configuration, directory: directory, train: train, test: test)
-        study.jobs = jobs ?? ProcessInfo.processInfo.activeProcessorCount
+        study.jobs = jobCount(jobs)
         if try cluster.handle(study, stages: configuration.points.count, quiet: quiet) { return }
         if !quiet {
             let list: ([Int]) -> String = { $0.map(String.init).joined(separator: ", ") }

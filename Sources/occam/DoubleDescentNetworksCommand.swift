@@ -75,7 +75,7 @@ struct DoubleDescentNetworksCommand: ParsableCommand {
 
     func validate() throws {
         _ = try networksConfiguration()
-        guard jobs.map({ $0 >= 1 }) ?? true else { throw ValidationError("--jobs must be at least 1.") }
+        try validateJobs(jobs)
     }
 
     func run() throws {

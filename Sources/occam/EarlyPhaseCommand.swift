@@ -78,7 +78,7 @@ struct EarlyPhaseCommand: ParsableCommand {
 
     func validate() throws {
         _ = try studyConfiguration()
-        guard jobs.map({ $0 >= 1 }) ?? true else { throw ValidationError("--jobs must be at least 1.") }
+        try validateJobs(jobs)
     }
 
     func run() throws {
@@ -98,7 +98,7 @@ struct EarlyPhaseCommand: ParsableCommand {
                 trainCount: first.train.count)
         } catch let error as ExperimentError { throw ValidationError(error.description) }
         let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out), access: cluster.access)
-        let jobs = self.jobs ?? ProcessInfo.processInfo.activeProcessorCount
+        let jobs = jobCount(self.jobs)
         let runs = configuration.trainingRunCount
         if !quiet && cluster.unit == nil {
             let t = configuration.training

@@ -83,7 +83,7 @@ struct FlatnessCommand: ParsableCommand {
 
     func validate() throws {
         _ = try flatnessConfiguration()
-        guard jobs.map({ $0 >= 1 }) ?? true else { throw ValidationError("--jobs must be at least 1.") }
+        try validateJobs(jobs)
     }
 
     func run() throws {
@@ -98,7 +98,7 @@ struct FlatnessCommand: ParsableCommand {
         let configuration = try flatnessConfiguration()
         let data = configuration.training.data
         let directory = try RunStore.open(configuration, precision: Scalar.precisionName, under: URL(fileURLWithPath: out), access: cluster.access)
-        let jobs = self.jobs ?? ProcessInfo.processInfo.activeProcessorCount
+        let jobs = jobCount(self.jobs)
         var study = FlatnessStudy<Scalar>(configuration: configuration, directory: directory) { seed in
             try PreparedData<Scalar>(data, seed: seed, directory: training.dataDirectory)
         }

@@ -80,7 +80,7 @@ struct LotteryCommand: ParsableCommand {
     }
 
     func validate() throws {
-        guard jobs.map({ $0 >= 1 }) ?? true else { throw ValidationError("--jobs must be at least 1.") }
+        try validateJobs(jobs)
         _ = try lotteryConfiguration()
     }
 
@@ -110,7 +110,7 @@ struct LotteryCommand: ParsableCommand {
         }
         study.logTrainingEvery = try training.logTrainingEvery()
         study.probes = try training.probes()
-        study.jobs = jobs ?? ProcessInfo.processInfo.activeProcessorCount
+        study.jobs = jobCount(jobs)
         if try cluster.handle(study, stages: stages, quiet: quiet) { return }
         let reporter = StudyReporter(totalStages: stages, quiet: quiet)
         try study.run { reporter.handle($0) }

@@ -77,7 +77,7 @@ struct RandomizeCommand: ParsableCommand {
     }
 
     func validate() throws {
-        guard jobs.map({ $0 >= 1 }) ?? true else { throw ValidationError("--jobs must be at least 1.") }
+        try validateJobs(jobs)
         _ = try randomizeConfiguration()
     }
 
@@ -105,7 +105,7 @@ struct RandomizeCommand: ParsableCommand {
         }
         study.logTrainingEvery = try training.logTrainingEvery()
         study.probes = try training.probes()
-        study.jobs = jobs ?? ProcessInfo.processInfo.activeProcessorCount
+        study.jobs = jobCount(jobs)
         if try cluster.handle(study, stages: runs, quiet: quiet) { return }
         let reporter = StudyReporter(totalStages: runs, quiet: quiet)
         try study.run { reporter.handle($0) }

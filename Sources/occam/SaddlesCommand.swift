@@ -75,7 +75,7 @@ struct SaddlesCommand: ParsableCommand {
 
     func validate() throws {
         try experimentConfiguration().validate()
-        guard jobs.map({ $0 >= 1 }) ?? true else { throw ValidationError("--jobs must be at least 1.") }
+        try validateJobs(jobs)
     }
 
     func run() throws {
@@ -87,7 +87,7 @@ struct SaddlesCommand: ParsableCommand {
         let directory = try RunStore.open(configuration, precision: "float64", under: URL(fileURLWithPath: out), access: cluster.access)
         var study = try SaddlesStudy(configuration: configuration, data: data, directory: directory)
         study.compareOptimizers = compareOptimizers
-        study.jobs = jobs ?? ProcessInfo.processInfo.activeProcessorCount
+        study.jobs = jobCount(jobs)
         let stages = configuration.trajectories * configuration.snapshots.count + (compareOptimizers ? 3 * configuration.compareStarts : 0)
         study.progress = progress()
         if try cluster.handle(study, stages: stages, quiet: quiet) { return }

@@ -88,7 +88,7 @@ public struct DoubleDescentFeaturesStudy<Scalar: TensorScalar>: UnitStudy {
             "n = \(n) with N = \(features) random features in \(Scalar.precisionName) needs about \(gigabytes(Int(min(bytes, 9e18)))) "
                 + "for its feature matrices, more than the \(gigabytes(Int(available))) this machine can spare; use smaller --feature-counts")
         // At once only as many points as fit in memory beside each other.
-        let concurrent = max(1, min(jobs, Int(available / max(bytes, 1))))
+        let concurrent = jobsFittingInMemory(jobs, bytesEach: bytes)
         var prepared: [Int: (images: LabeledImages<Scalar>, targets: Tensor<Scalar>)] = [:]
         var order: [RandomFeaturePoint] = []
         for n in configuration.trainSizes where points.contains(where: { $0.trainSize == n }) {

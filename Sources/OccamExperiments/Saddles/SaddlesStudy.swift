@@ -91,7 +91,7 @@ public struct SaddlesStudy: UnitStudy {
     private func run(units: [Int]) throws {
         // A search holds about six p x p Float64 matrices: H, H², the eigenvectors and syevd's workspace.
         let p = Double(configuration.parameterCount)
-        let concurrent = max(1, min(jobs, units.count, Int(Double(ProcessInfo.processInfo.physicalMemory) * 0.85 / (48 * p * p))))
+        let concurrent = max(1, min(units.count, jobsFittingInMemory(jobs, bytesEach: 48 * p * p)))
         let lock = NSLock()
         let report = progress
         var reportedPoints = 0
