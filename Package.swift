@@ -33,7 +33,7 @@ let package = Package(
         // Element-wise kernels in C, compiled for AVX-512, AVX2 and baseline x86-64 and picked at load time;
         // no fused multiply-adds, so they round as the Swift code they replace.
         .target(name: "COccamKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off", "-fno-math-errno"])]),
-        .target(name: "OccamTensor", dependencies: ["COpenBLAS"], swiftSettings: crossModuleOptimization),
+        .target(name: "OccamTensor", dependencies: ["COpenBLAS", "COccamKernels"], swiftSettings: crossModuleOptimization),
         .target(name: "OccamAutograd", dependencies: ["OccamTensor"], swiftSettings: crossModuleOptimization),
         .target(name: "OccamData", dependencies: ["OccamTensor", "CZlib"], swiftSettings: crossModuleOptimization),
         .target(

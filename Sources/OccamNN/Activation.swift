@@ -67,6 +67,7 @@ public struct Dropout<Scalar: TensorScalar>: Layer {
         precondition((0..<1).contains(rate), "Dropout: rate \(rate) is not in [0, 1)")
         self.rate = rate
     }
+    public var treatsSamplesIndependently: Bool { rate == 0 }
     public func callAsFunction(_ input: Variable<Scalar>, prefix: String, context: inout ForwardContext<Scalar>) -> Variable<Scalar> {
         guard context.isTraining && rate > 0 else { return input }
         let keep = Tensor<Scalar>.randomBernoulli(input.shape, probability: 1 - rate, using: &context.random)

@@ -16,6 +16,8 @@ public struct BatchNormalization<Scalar: TensorScalar>: Layer {
         (self.features, self.momentum, self.epsilon) = (features, momentum, epsilon)
     }
 
+    public var treatsSamplesIndependently: Bool { false }
+
     public func initialParameters(using random: inout RandomGenerator) -> [(name: String, tensor: Tensor<Scalar>)] {
         [("weight", Tensor(ones: [features])), ("bias", Tensor(zeros: [features]))]
     }

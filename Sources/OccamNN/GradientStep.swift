@@ -12,7 +12,8 @@ public struct BatchGradients<Scalar: TensorScalar> {
 }
 
 extension Model {
-    /// One forward and backward pass in training mode on a batch.
+    /// One forward and backward pass in training mode on a batch, of the mean `loss`; for the networks of
+    /// `splitsBatchInHalves`, as the sum of its two halves' passes.
     ///
     /// - Parameters:
     ///   - inputs: `[N, C·H·W]` (or `[N, C, H, W]`).
@@ -23,8 +24,55 @@ extension Model {
         at parameters: ParameterSet<Scalar>, buffers: inout ParameterSet<Scalar>, inputs: Tensor<Scalar>, labels: [Int],
         loss: Loss, labelSmoothing: Double = 0, random: inout RandomGenerator
     ) -> BatchGradients<Scalar> {
-        gradients(at: parameters, buffers: &buffers, inputs: inputs, labels: labels, random: &random) {
-            loss.mean($0, labels: labels, labelSmoothing: labelSmoothing)
+        guard splitsBatchInHalves(labels.count) else {
+            return gradients(at: parameters, buffers: &buffers, inputs: inputs, labels: labels, random: &random) {
+                loss.mean($0, labels: labels, labelSmoothing: labelSmoothing)
+            }
+        }
+        // The sum of the two halves' gradients, on every machine (so results do not depend on it), side by side
+        // where there are two cores: one synchronization a step instead of one or two per operation.
+        let n = labels.count
+        let halves = [0..<n / 2, n / 2..<n]
+        var first: BatchGradients<Scalar>?, second: BatchGradients<Scalar>?
+        func part(_ range: Range<Int>) -> BatchGradients<Scalar> {
+            halfGradients(
+                at: parameters, buffers: buffers, inputs: inputs.slice(range, alongAxis: 0), labels: Array(labels[range]),
+                batchSize: n, loss: loss, labelSmoothing: labelSmoothing, random: random)
+        }
+        sideBySide({ first = part(halves[0]) }, { second = part(halves[1]) })
+        guard let first, let second else { preconditionFailure("gradients: a half of the batch was not computed") }
+        return BatchGradients(
+            loss: first.loss + second.loss, accuracy: (first.accuracy + second.accuracy) / Double(n),
+            gradients: first.gradients.mapTensors { name, tensor in tensor + second.gradients[name]! })
+    }
+
+    /// Whether a training step on a batch of `batchSize` computes its gradient as the sum of the gradients of its two
+    /// halves (side by side on two cores, see `sideBySide`): for convolutional networks that treat samples
+    /// independently. Their steps are many small operations on large activations, and the halves made a LeNet-5
+    /// step 1.4x faster on two cores. A dense network's step is bound by the memory traffic of its weight gradients,
+    /// which two halves double: LeNet-300-100 was 15% slower, so dense networks keep the whole batch.
+    public func splitsBatchInHalves(_ batchSize: Int) -> Bool {
+        batchSize >= 2 && takesImages && network.treatsSamplesIndependently
+    }
+
+    /// One part of a batch of `batchSize` for a network that treats samples independently: its share of the
+    /// batch's mean loss (the sum of its samples' losses over `batchSize`), the number of its samples classified
+    /// correctly (as `accuracy`), and the gradient of that share.
+    private func halfGradients(
+        at parameters: ParameterSet<Scalar>, buffers: ParameterSet<Scalar>, inputs: Tensor<Scalar>, labels: [Int],
+        batchSize: Int, loss: Loss, labelSmoothing: Double, random: RandomGenerator
+    ) -> BatchGradients<Scalar> {
+        withGradients {
+            let variables = parameters.entries.map { (name: $0.name, variable: Variable($0.tensor, requiresGradient: true)) }
+            var context = ForwardContext(
+                parameters: Dictionary(uniqueKeysWithValues: variables.map { ($0.name, $0.variable) }), buffers: buffers,
+                isTraining: true, random: random)
+            let logits = self(Variable(inputs), context: &context)
+            let share = loss.perSample(logits, labels: labels, labelSmoothing: labelSmoothing).sum() * (1 / Scalar(batchSize))
+            let grads = gradient(of: share, wrt: variables.map { $0.variable })
+            return BatchGradients(
+                loss: Double(share.value.scalar), accuracy: (accuracy(logits.value, labels: labels) * Double(labels.count)).rounded(),
+                gradients: ParameterSet(zip(variables, grads).map { ($0.name, $1.value) }))
         }
     }
 

@@ -47,6 +47,11 @@ public protocol Layer<Scalar>: Sendable {
     /// Initial buffers with local names ("running_mean"); none for most layers.
     func initialBuffers() -> [(name: String, tensor: Tensor<Scalar>)]
 
+    /// Whether, in training mode, each sample's output depends on that sample alone and no random numbers are
+    /// drawn: then a batch's gradient is the sum of its parts' gradients (see `Model.splitsBatchInHalves`). False
+    /// for BatchNorm (batch statistics) and dropout (its masks are drawn for the whole batch).
+    var treatsSamplesIndependently: Bool { get }
+
     /// The output for `input`; `prefix` is this layer's name in the model ("conv1", "layer1.0").
     func callAsFunction(_ input: Variable<Scalar>, prefix: String, context: inout ForwardContext<Scalar>) -> Variable<Scalar>
 }
@@ -54,6 +59,7 @@ public protocol Layer<Scalar>: Sendable {
 extension Layer {
     public func initialParameters(using random: inout RandomGenerator) -> [(name: String, tensor: Tensor<Scalar>)] { [] }
     public func initialBuffers() -> [(name: String, tensor: Tensor<Scalar>)] { [] }
+    public var treatsSamplesIndependently: Bool { true }
 }
 
 /// "prefix.name", or "name" at the top level.

@@ -20,6 +20,8 @@ public struct Sequential<Scalar: TensorScalar>: Layer {
         layers.flatMap { entry in entry.layer.initialBuffers().map { (joinedName(entry.name, $0.name), $0.tensor) } }
     }
 
+    public var treatsSamplesIndependently: Bool { layers.allSatisfy { $0.layer.treatsSamplesIndependently } }
+
     public func callAsFunction(_ input: Variable<Scalar>, prefix: String, context: inout ForwardContext<Scalar>) -> Variable<Scalar> {
         var x = input
         for entry in layers { x = entry.layer(x, prefix: joinedName(prefix, entry.name), context: &context) }
@@ -66,6 +68,8 @@ public struct ResidualBlock<Scalar: TensorScalar>: Layer {
     public func initialBuffers() -> [(name: String, tensor: Tensor<Scalar>)] {
         body.initialBuffers() + shortcut.initialBuffers().map { (joinedName("shortcut", $0.name), $0.tensor) }
     }
+
+    public var treatsSamplesIndependently: Bool { body.treatsSamplesIndependently && shortcut.treatsSamplesIndependently }
 
     public func callAsFunction(_ input: Variable<Scalar>, prefix: String, context: inout ForwardContext<Scalar>) -> Variable<Scalar> {
         let main = body(input, prefix: prefix, context: &context)

@@ -38,7 +38,7 @@ public enum BLASThreads {
     @inline(__always)
     public static func prepare(forMultiplyAdds multiplyAdds: Int) {
         let largest = maximum
-        let wanted = multiplyAdds < multiThreadThreshold ? 1 : largest
+        let wanted = multiplyAdds < multiThreadThreshold || CoreSharing.confinesThisThread ? 1 : largest
         if current.load(ordering: .relaxed) != wanted {
             openblas_set_num_threads(Int32(wanted))
             current.store(wanted, ordering: .relaxed)

@@ -23,12 +23,14 @@ let coreCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
 /// Calls `body(start, end)` on disjoint chunks covering 0..<count, in parallel when the work is large.
 @inline(__always)
 func inParallelChunks(_ count: Int, _ body: (Int, Int) -> Void) {
-    if count < parallelElementThreshold || coreCount == 1 {
+    if count < parallelElementThreshold || coreCount == 1 || CoreSharing.confinesThisThread {
         body(0, count)
         return
     }
     let chunks = coreCount
-    let chunkSize = (count + chunks - 1) / chunks
+    // Chunks start at multiples of 8, so a vectorized kernel's groups of 8 and scalar tail are the same elements
+    // whatever the number of cores.
+    let chunkSize = ((count + chunks - 1) / chunks + 7) & ~7
     withoutActuallyEscaping(body) { body in
         // Each chunk touches disjoint memory, so sharing the closure across threads is safe.
         nonisolated(unsafe) let work = body

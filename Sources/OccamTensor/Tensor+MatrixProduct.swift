@@ -51,34 +51,42 @@ extension Tensor {
     }
 
     /// C = op(A) op(B) for row-major matrices. Mid-size products (between `BLASThreads.splitThreshold` and
-    /// `BLASThreads.multiThreadThreshold` multiply-adds) are split by columns of C into two single-threaded
-    /// products, one on the calling thread and one on `SpinningWorker`; smaller ones run on one thread and
-    /// larger ones on OpenBLAS's own threads.
+    /// `BLASThreads.multiThreadThreshold` multiply-adds, at least 64 columns) are always two single-threaded products
+    /// on the two halves of C's columns: side by side, one on the calling thread and one on `SpinningWorker`, when a
+    /// second core is free, else one after the other. OpenBLAS rounds a product of part of the columns differently
+    /// from the whole one, so the split depends on the shapes alone: the bits do not depend on the machine or its
+    /// load. Smaller products run on one thread and larger ones on OpenBLAS's own threads.
     static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, _ a: UnsafePointer<Scalar>, lda: Int,
         _ b: UnsafePointer<Scalar>, ldb: Int, _ c: UnsafeMutablePointer<Scalar>, ldc: Int
     ) {
         let work = m * n * k
-        if work >= BLASThreads.splitThreshold && work < BLASThreads.multiThreadThreshold && n >= 64
-            && BLASThreads.maximum > 1, let worker = SpinningWorker.shared
-        {
-            BLASThreads.prepare(forMultiplyAdds: 0)
-            let left = (n / 2 + 7) & ~7  // a multiple of 8 columns, for the kernels' vector width
-            let rightB = transposeB ? b + left * ldb : b + left
-            let split = worker.run({
-                Scalar.gemm(
-                    transposeA: transposeA, transposeB: transposeB, m: m, n: left, k: k, alpha: 1, a, lda: lda,
-                    b, ldb: ldb, beta: 0, c, ldc: ldc)
-            }, alongside: {
-                Scalar.gemm(
-                    transposeA: transposeA, transposeB: transposeB, m: m, n: n - left, k: k, alpha: 1, a, lda: lda,
-                    rightB, ldb: ldb, beta: 0, c + left, ldc: ldc)
-            })
-            if split { return }
+        guard work >= BLASThreads.splitThreshold && work < BLASThreads.multiThreadThreshold && n >= 64 else {
+            Scalar.gemm(
+                transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1, a, lda: lda, b, ldb: ldb,
+                beta: 0, c, ldc: ldc)
+            return
         }
-        Scalar.gemm(
-            transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1, a, lda: lda, b, ldb: ldb,
-            beta: 0, c, ldc: ldc)
+        BLASThreads.prepare(forMultiplyAdds: 0)
+        let left = (n / 2 + 7) & ~7  // a multiple of 8 columns, for the kernels' vector width
+        let rightB = transposeB ? b + left * ldb : b + left
+        let leftHalf = {
+            Scalar.gemm(
+                transposeA: transposeA, transposeB: transposeB, m: m, n: left, k: k, alpha: 1, a, lda: lda,
+                b, ldb: ldb, beta: 0, c, ldc: ldc)
+        }
+        let rightHalf = {
+            Scalar.gemm(
+                transposeA: transposeA, transposeB: transposeB, m: m, n: n - left, k: k, alpha: 1, a, lda: lda,
+                rightB, ldb: ldb, beta: 0, c + left, ldc: ldc)
+        }
+        if BLASThreads.maximum > 1 && !CoreSharing.confinesThisThread, let worker = SpinningWorker.shared,
+            worker.run(leftHalf, alongside: rightHalf)
+        {
+            return
+        }
+        leftHalf()
+        rightHalf()
     }
 
     /// The inner product of two rank-1 tensors of equal length.

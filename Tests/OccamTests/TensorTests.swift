@@ -196,3 +196,35 @@ struct TensorTests {
         }
     }
 }
+
+@Suite("The same bits on one core or two")
+struct ThreadIndependenceTests {
+    /// Mid-size products (LeNet layers at batch 60 and 30) are split into two column halves whether or not a second
+    /// core takes one: OpenBLAS rounds a product of part of the columns differently from the whole, so a product
+    /// split only when the second core was free would give bits that depend on the machine and its load.
+    @Test func midSizeProductsGiveTheSameBitsOnOneThreadOrTwo() {
+        var random = RandomGenerator(seed: 1)
+        let previous = BLASThreads.maximum
+        defer { BLASThreads.setMaximum(previous) }
+        for (m, k, n) in [(16, 150, 6000), (150, 16, 6000), (16, 6000, 150), (60, 784, 300), (300, 60, 784), (30, 400, 120)] {
+            let a = Tensor<Float>.randomUniform([m, k], using: &random)
+            let b = Tensor<Float>.randomUniform([k, n], using: &random)
+            BLASThreads.setMaximum(2)
+            let twoThreads = Tensor.matmul(a, b)
+            BLASThreads.setMaximum(1)
+            #expect(Tensor.matmul(a, b) == twoThreads, "\(m)x\(k)x\(n)")
+        }
+    }
+
+    /// An element-wise kernel split across cores starts its chunks at multiples of 8, so the vectorized exp and
+    /// its scalar tail see the same elements on any number of cores.
+    @Test func largeExponentialsGiveTheSameBitsInOneChunkOrMany() {
+        var random = RandomGenerator(seed: 2)
+        for extra in [2, 6, 10, 14] {
+            let x = Tensor<Float>.randomUniform([(1 << 17) + extra], using: &random) * 170 - 85
+            let whole = x.exp()
+            let inOneChunk = CoreSharing.$confinesThisThread.withValue(true) { x.exp() }
+            #expect(whole == inOneChunk, "\(x.count) elements")
+        }
+    }
+}

@@ -56,6 +56,42 @@ struct TrainerTests {
         #expect(saved.parameters == uninterrupted.parameters)
     }
 
+    /// LeNet-5 takes its batches in two halves side by side (`Model.splitsBatchInHalves`): a resumed run still
+    /// writes the same bits, and so does a run whose halves ran one after the other (one BLAS thread, as in a
+    /// `--jobs` study).
+    @Test func lenet5ResumesBitIdenticallyAndDoesNotDependOnTheSecondCore() throws {
+        var (configuration, _) = blobRun(steps: 16, optimizer: .sgd)
+        configuration.model = "lenet-5"
+        configuration.checkpoints = [TrainingDuration(iterations: 6)]
+        configuration.evaluateEvery = TrainingDuration(iterations: 8)
+        let blobs = SyntheticClassification.gaussianBlobs(count: 290, classCount: 3, dimensions: 64, separation: 3, seed: 1, as: Double.self).data
+        func images(_ range: Range<Int>) -> LabeledImages<Double> {
+            let part = blobs.subset(Array(range))
+            return LabeledImages(images: part.images, labels: part.labels, channels: 1, height: 8, width: 8, classCount: 3)
+        }
+        let data = PreparedData(fullTrain: images(0..<200), test: images(200..<290), configuration: configuration.data, seed: configuration.seed)
+        #expect(try configuration.buildModel(inputShape: [1, 8, 8], classes: 3, as: Double.self).splitsBatchInHalves(configuration.batchSize))
+        let straight = try temporaryDirectory(), interrupted = try temporaryDirectory(), oneThread = try temporaryDirectory()
+        defer { for url in [straight, interrupted, oneThread] { try? FileManager.default.removeItem(at: url) } }
+
+        let uninterrupted = try Trainer(configuration: configuration, data: data, directory: straight).run().checkpoint
+        _ = try Trainer(configuration: configuration, data: data, directory: interrupted).run()
+        for name in ["final.safetensors", "checkpoint-16it.safetensors", "summary.json"] {
+            try FileManager.default.removeItem(at: interrupted.appendingPathComponent(name))
+        }
+        let (summary, resumed) = try Trainer(configuration: configuration, data: data, directory: interrupted).run()
+        #expect(summary.resumedFrom == 6)
+        #expect(resumed.parameters == uninterrupted.parameters)
+
+        let previous = BLASThreads.maximum
+        defer { BLASThreads.setMaximum(previous) }
+        BLASThreads.setMaximum(1)
+        let inTurn = try Trainer(configuration: configuration, data: data, directory: oneThread).run().checkpoint
+        #expect(inTurn.parameters == uninterrupted.parameters)
+        let metrics = { (directory: URL) in try String(contentsOf: directory.appendingPathComponent("metrics.jsonl"), encoding: .utf8) }
+        #expect(try metrics(oneThread) == metrics(straight))
+    }
+
     @Test func trainingLearnsAndReportsEarlyStopping() throws {
         var (configuration, data) = blobRun(steps: 150)
         configuration.checkpoints = []

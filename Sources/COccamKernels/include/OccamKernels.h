@@ -20,4 +20,8 @@ void occam_adam_double(size_t start, size_t end, const double *_Nonnull p, const
                        const double *_Nullable m, double *_Nonnull expAvg, double *_Nonnull expAvgSq,
                        double *_Nonnull out, const OccamAdamConstants *_Nonnull constants);
 
+/// glibc only (a no-op elsewhere): blocks under 32 MB come from malloc's arenas, and up to 128 MB freed at the top of
+/// an arena stays there for reuse instead of going back to the system (see SpinningWorker.swift).
+void occam_keep_freed_memory_for_reuse(void);
+
 #endif

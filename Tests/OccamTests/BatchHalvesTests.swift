@@ -1,0 +1,94 @@
+import OccamAutograd
+import OccamNN
+import OccamTensor
+import Testing
+
+/// A training step on a network that treats samples independently computes the batch's gradient as the sum of its
+/// two halves' gradients, side by side on two cores where there are two.
+@Suite("Training gradients from two halves of the batch")
+struct BatchHalvesTests {
+    /// The batch gradient through the whole-batch path: the mean loss as an arbitrary objective, which is never split.
+    static func wholeBatch<Scalar>(
+        _ model: Model<Scalar>, _ parameters: ParameterSet<Scalar>, inputs: Tensor<Scalar>, labels: [Int]
+    ) -> BatchGradients<Scalar> {
+        var buffers = model.initialBuffers()
+        var random = RandomGenerator(seed: 3)
+        return model.gradients(at: parameters, buffers: &buffers, inputs: inputs, labels: labels, random: &random) {
+            Loss.crossEntropy.mean($0, labels: labels)
+        }
+    }
+
+    static func halves<Scalar>(
+        _ model: Model<Scalar>, _ parameters: ParameterSet<Scalar>, inputs: Tensor<Scalar>, labels: [Int]
+    ) -> BatchGradients<Scalar> {
+        var buffers = model.initialBuffers()
+        var random = RandomGenerator(seed: 3)
+        return model.gradients(at: parameters, buffers: &buffers, inputs: inputs, labels: labels, loss: .crossEntropy, random: &random)
+    }
+
+    /// LeNet-5 in float64 on an odd batch (halves of 3 and 4): loss, accuracy and every gradient agree with the
+    /// whole batch's to rounding.
+    @Test func halvesGiveTheWholeBatchsGradient() throws {
+        let model = try ModelZoo.build("lenet-5", inputShape: [1, 28, 28], classes: 10, as: Double.self)
+        #expect(model.splitsBatchInHalves(7))
+        var random = RandomGenerator(seed: 8)
+        let parameters = model.initialParameters(using: &random)
+        let inputs = Tensor<Double>.randomUniform([7, 784], using: &random)
+        let labels = [3, 1, 4, 1, 5, 9, 2]
+        let whole = Self.wholeBatch(model, parameters, inputs: inputs, labels: labels)
+        let split = Self.halves(model, parameters, inputs: inputs, labels: labels)
+        #expect(split.gradients != whole.gradients, "the halves were not taken: this test compares nothing")
+        #expect(abs(split.loss - whole.loss) <= 1e-14 * abs(whole.loss))
+        #expect(split.accuracy == whole.accuracy)
+        #expect(split.gradients.names == whole.gradients.names)
+        for name in whole.gradients.names {
+            let (a, b) = (split.gradients[name]!, whole.gradients[name]!)
+            let scale = b.scalars.map(abs).max()!
+            #expect(scale > 0, "\(name): a zero gradient tests nothing")
+            #expect(zip(a.scalars, b.scalars).allSatisfy { abs($0 - $1) <= 1e-13 * scale }, "\(name) differs")
+        }
+    }
+
+    /// The same bits whether the halves run side by side (two BLAS threads and a second core) or one after the other
+    /// (one BLAS thread, as inside `--jobs` studies): a run's results do not depend on the machine.
+    @Test func sideBySideAndInTurnGiveTheSameBits() throws {
+        let model = try ModelZoo.build("lenet-5", inputShape: [1, 28, 28], classes: 10, as: Float.self)
+        var random = RandomGenerator(seed: 9)
+        let parameters = model.initialParameters(using: &random)
+        let inputs = Tensor<Float>.randomUniform([60, 784], using: &random)
+        let labels = (0..<60).map { _ in random.nextInt(below: 10) }
+        let previous = BLASThreads.maximum
+        defer { BLASThreads.setMaximum(previous) }
+        BLASThreads.setMaximum(2)
+        let twoThreads = Self.halves(model, parameters, inputs: inputs, labels: labels)
+        BLASThreads.setMaximum(1)
+        #expect(!runsSideBySide)
+        let inTurn = Self.halves(model, parameters, inputs: inputs, labels: labels)
+        #expect(twoThreads.loss == inTurn.loss && twoThreads.accuracy == inTurn.accuracy)
+        #expect(twoThreads.gradients == inTurn.gradients)
+    }
+
+    /// BatchNorm uses the batch's statistics and dropout draws one mask for the batch, and a dense network's step is
+    /// faster whole: these keep the whole-batch path, bit for bit, and their random stream moves as before.
+    @Test func denseBatchNormAndDropoutNetworksKeepTheWholeBatch() throws {
+        #expect(try !ModelZoo.build("mcnn", inputShape: [3, 8, 8], classes: 10, options: .init(width: 1), as: Float.self).splitsBatchInHalves(60))
+        #expect(try !ModelZoo.build("lenet-300-100", inputShape: [1, 28, 28], classes: 10, as: Float.self).splitsBatchInHalves(60))
+        #expect(try !ModelZoo.build("lenet-5", inputShape: [1, 28, 28], classes: 10, as: Float.self).splitsBatchInHalves(1))
+        #expect(try ModelZoo.build("conv-2", inputShape: [1, 28, 28], classes: 10, as: Float.self).splitsBatchInHalves(2))
+        #expect(!Dropout<Float>(rate: 0.5).treatsSamplesIndependently && Dropout<Float>(rate: 0).treatsSamplesIndependently)
+
+        let model = try ModelZoo.build("mlp", inputShape: [1, 4, 4], classes: 3, options: .init(widths: [5], dropout: 0.5), as: Double.self)
+        var random = RandomGenerator(seed: 5)
+        let parameters = model.initialParameters(using: &random)
+        let inputs = Tensor<Double>.randomUniform([6, 16], using: &random)
+        let labels = [0, 1, 2, 0, 1, 2]
+        var (buffers, dropout) = (model.initialBuffers(), RandomGenerator(seed: 4))
+        let viaLoss = model.gradients(at: parameters, buffers: &buffers, inputs: inputs, labels: labels, loss: .crossEntropy, random: &dropout)
+        var (otherBuffers, otherDropout) = (model.initialBuffers(), RandomGenerator(seed: 4))
+        let viaObjective = model.gradients(at: parameters, buffers: &otherBuffers, inputs: inputs, labels: labels, random: &otherDropout) {
+            Loss.crossEntropy.mean($0, labels: labels)
+        }
+        #expect(viaLoss.gradients == viaObjective.gradients && viaLoss.loss == viaObjective.loss)
+        #expect(dropout.nextInt(below: 1 << 30) == otherDropout.nextInt(below: 1 << 30))
+    }
+}
