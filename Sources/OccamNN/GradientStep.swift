@@ -46,6 +46,18 @@ extension Model {
             gradients: first.gradients.mapTensors { name, tensor in tensor + second.gradients[name]! })
     }
 
+    /// Evaluation-mode logits of one batch; for the networks of `splitsBatchInHalves`, of its two halves side by side.
+    private func logitsOfBatch(_ inputs: Tensor<Scalar>, parameters: ParameterSet<Scalar>, buffers: ParameterSet<Scalar>) -> Tensor<Scalar> {
+        let n = inputs.shape[0]
+        guard splitsBatchInHalves(n) else { return logits(inputs, parameters: parameters, buffers: buffers) }
+        var first: Tensor<Scalar>?, second: Tensor<Scalar>?
+        sideBySide(
+            { first = logits(inputs.slice(0..<n / 2, alongAxis: 0), parameters: parameters, buffers: buffers) },
+            { second = logits(inputs.slice(n / 2..<n, alongAxis: 0), parameters: parameters, buffers: buffers) })
+        guard let first, let second else { preconditionFailure("evaluate: a half of the batch was not computed") }
+        return Tensor.concatenating([first, second], alongAxis: 0)
+    }
+
     /// Whether a training step on a batch of `batchSize` computes its gradient as the sum of the gradients of its two
     /// halves (side by side on two cores, see `sideBySide`): for convolutional networks that treat samples
     /// independently. Their steps are many small operations on large activations, and the halves made a LeNet-5
@@ -117,7 +129,7 @@ extension Model {
         var start = 0
         while start < n {
             let end = min(n, start + batchSize)
-            let logits = self.logits(inputs.slice(start..<end, alongAxis: 0), parameters: parameters, buffers: buffers)
+            let logits = logitsOfBatch(inputs.slice(start..<end, alongAxis: 0), parameters: parameters, buffers: buffers)
             for (set, labels) in labelSets.enumerated() {
                 let batchLabels = Array(labels[start..<end])
                 let losses = withoutGradients { loss.perSample(Variable(logits), labels: batchLabels).value }

@@ -49,6 +49,21 @@ struct BatchHalvesTests {
         }
     }
 
+    /// Evaluation takes each batch's halves side by side too: the mean loss and accuracy agree with the whole
+    /// batch's logits to rounding.
+    @Test func evaluationInHalvesAgreesWithTheWholeBatch() throws {
+        let model = try ModelZoo.build("lenet-5", inputShape: [1, 28, 28], classes: 10, as: Double.self)
+        var random = RandomGenerator(seed: 10)
+        let parameters = model.initialParameters(using: &random)
+        let inputs = Tensor<Double>.randomUniform([9, 784], using: &random)
+        let labels = [0, 1, 2, 3, 4, 5, 6, 7, 8]
+        let measured = model.evaluate(parameters: parameters, buffers: ParameterSet(), inputs: inputs, labels: labels, loss: .crossEntropy, batchSize: 5)
+        let logits = model.logits(inputs, parameters: parameters, buffers: ParameterSet())
+        let wholeLoss = withoutGradients { Loss.crossEntropy.mean(Variable(logits), labels: labels).value.scalar }
+        #expect(abs(measured.loss - wholeLoss) <= 1e-14 * abs(wholeLoss))
+        #expect(measured.accuracy == accuracy(logits, labels: labels))
+    }
+
     /// The same bits whether the halves run side by side (two BLAS threads and a second core) or one after the other
     /// (one BLAS thread, as inside `--jobs` studies): a run's results do not depend on the machine.
     @Test func sideBySideAndInTurnGiveTheSameBits() throws {
