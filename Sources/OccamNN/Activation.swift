@@ -11,6 +11,7 @@ public struct Activation<Scalar: TensorScalar>: Layer {
     public var function: ActivationFunction
     public init(_ function: ActivationFunction) { self.function = function }
 
+    public var treatsSamplesIndependently: Bool { true }
     public func callAsFunction(_ input: Variable<Scalar>, prefix: String, context: inout ForwardContext<Scalar>) -> Variable<Scalar> {
         switch function {
         case .relu: return input.relu()
@@ -23,6 +24,7 @@ public struct Activation<Scalar: TensorScalar>: Layer {
 /// `[N, ...]` → `[N, product of the rest]`.
 public struct Flatten<Scalar: TensorScalar>: Layer {
     public init() {}
+    public var treatsSamplesIndependently: Bool { true }
     public func callAsFunction(_ input: Variable<Scalar>, prefix: String, context: inout ForwardContext<Scalar>) -> Variable<Scalar> {
         input.reshaped(to: [input.shape[0], -1])
     }
@@ -34,6 +36,7 @@ public struct MaxPool2D<Scalar: TensorScalar>: Layer {
     public init(_ kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
         (self.kernelSize, self.stride, self.padding) = (kernelSize, stride ?? kernelSize, padding)
     }
+    public var treatsSamplesIndependently: Bool { true }
     public func callAsFunction(_ input: Variable<Scalar>, prefix: String, context: inout ForwardContext<Scalar>) -> Variable<Scalar> {
         input.maxPooled2D(kernelSize: kernelSize, stride: stride, padding: padding)
     }
@@ -45,6 +48,7 @@ public struct AveragePool2D<Scalar: TensorScalar>: Layer {
     public init(_ kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
         (self.kernelSize, self.stride, self.padding) = (kernelSize, stride ?? kernelSize, padding)
     }
+    public var treatsSamplesIndependently: Bool { true }
     public func callAsFunction(_ input: Variable<Scalar>, prefix: String, context: inout ForwardContext<Scalar>) -> Variable<Scalar> {
         input.averagePooled2D(kernelSize: kernelSize, stride: stride, padding: padding)
     }
@@ -53,6 +57,7 @@ public struct AveragePool2D<Scalar: TensorScalar>: Layer {
 /// `[N, C, H, W]` → `[N, C]`: the mean over each channel's plane.
 public struct GlobalAveragePool<Scalar: TensorScalar>: Layer {
     public init() {}
+    public var treatsSamplesIndependently: Bool { true }
     public func callAsFunction(_ input: Variable<Scalar>, prefix: String, context: inout ForwardContext<Scalar>) -> Variable<Scalar> {
         precondition(input.rank == 4, "GlobalAveragePool \(prefix): input \(input.shape) is not [N, C, H, W]")
         return input.mean(alongAxes: [2, 3])

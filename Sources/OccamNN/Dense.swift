@@ -18,6 +18,7 @@ public struct Dense<Scalar: TensorScalar>: Layer {
         return [("weight", weight), ("bias", initializer.bias(outputs, weightShape: [outputs, inputs], using: &random))]
     }
 
+    public var treatsSamplesIndependently: Bool { true }
     public func callAsFunction(_ input: Variable<Scalar>, prefix: String, context: inout ForwardContext<Scalar>) -> Variable<Scalar> {
         precondition(input.rank == 2 && input.shape[1] == inputs, "Dense \(prefix): input \(input.shape) is not [N, \(inputs)]")
         let product = Variable.matmul(input, context.parameter(prefix, "weight"), transposeB: true)
@@ -53,6 +54,7 @@ public struct Convolution2D<Scalar: TensorScalar>: Layer {
         return [("weight", weight), ("bias", initializer.bias(outputChannels, weightShape: weightShape, using: &random))]
     }
 
+    public var treatsSamplesIndependently: Bool { true }
     public func callAsFunction(_ input: Variable<Scalar>, prefix: String, context: inout ForwardContext<Scalar>) -> Variable<Scalar> {
         let output = Variable.convolution2D(
             input, weight: context.parameter(prefix, "weight"),

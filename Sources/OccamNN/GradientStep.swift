@@ -32,17 +32,21 @@ extension Model {
         // The sum of the two halves' gradients, on every machine (so results do not depend on it), side by side
         // where there are two cores: one synchronization a step instead of one or two per operation.
         let n = labels.count
-        let halves = [0..<n / 2, n / 2..<n]
-        var first: BatchGradients<Scalar>?, second: BatchGradients<Scalar>?
-        func part(_ range: Range<Int>) -> BatchGradients<Scalar> {
-            halfGradients(
-                at: parameters, buffers: buffers, inputs: inputs.slice(range, alongAxis: 0), labels: Array(labels[range]),
-                batchSize: n, loss: loss, labelSmoothing: labelSmoothing, random: random)
+        // One half: its share of the batch's mean loss (its samples' losses over n) and that share's gradient.
+        func half(_ range: Range<Int>) -> BatchGradients<Scalar> {
+            var (halfBuffers, halfRandom) = (buffers, random)  // neither moves: no BatchNorm, no dropout
+            let halfLabels = Array(labels[range])
+            return withGradients {
+                gradients(
+                    at: parameters, buffers: &halfBuffers, inputs: inputs.slice(range, alongAxis: 0), labels: halfLabels,
+                    random: &halfRandom
+                ) { loss.perSample($0, labels: halfLabels, labelSmoothing: labelSmoothing).sum() * (1 / Scalar(n)) }
+            }
         }
-        sideBySide({ first = part(halves[0]) }, { second = part(halves[1]) })
-        guard let first, let second else { preconditionFailure("gradients: a half of the batch was not computed") }
+        let (first, second) = sideBySide({ half(0..<n / 2) }, { half(n / 2..<n) })
         return BatchGradients(
-            loss: first.loss + second.loss, accuracy: (first.accuracy + second.accuracy) / Double(n),
+            loss: first.loss + second.loss,
+            accuracy: ((first.accuracy * Double(n / 2)).rounded() + (second.accuracy * Double(n - n / 2)).rounded()) / Double(n),
             gradients: first.gradients.mapTensors { name, tensor in tensor + second.gradients[name]! })
     }
 
@@ -50,42 +54,20 @@ extension Model {
     private func logitsOfBatch(_ inputs: Tensor<Scalar>, parameters: ParameterSet<Scalar>, buffers: ParameterSet<Scalar>) -> Tensor<Scalar> {
         let n = inputs.shape[0]
         guard splitsBatchInHalves(n) else { return logits(inputs, parameters: parameters, buffers: buffers) }
-        var first: Tensor<Scalar>?, second: Tensor<Scalar>?
-        sideBySide(
-            { first = logits(inputs.slice(0..<n / 2, alongAxis: 0), parameters: parameters, buffers: buffers) },
-            { second = logits(inputs.slice(n / 2..<n, alongAxis: 0), parameters: parameters, buffers: buffers) })
-        guard let first, let second else { preconditionFailure("evaluate: a half of the batch was not computed") }
+        let (first, second) = sideBySide(
+            { logits(inputs.slice(0..<n / 2, alongAxis: 0), parameters: parameters, buffers: buffers) },
+            { logits(inputs.slice(n / 2..<n, alongAxis: 0), parameters: parameters, buffers: buffers) })
         return Tensor.concatenating([first, second], alongAxis: 0)
     }
 
-    /// Whether a training step on a batch of `batchSize` computes its gradient as the sum of the gradients of its two
-    /// halves (side by side on two cores, see `sideBySide`): for convolutional networks that treat samples
-    /// independently. Their steps are many small operations on large activations, and the halves made a LeNet-5
-    /// step 1.4x faster on two cores. A dense network's step is bound by the memory traffic of its weight gradients,
-    /// which two halves double: LeNet-300-100 was 15% slower, so dense networks keep the whole batch.
+    /// Whether a batch of `batchSize` is taken in two halves, in a training step (its gradient is the sum of the
+    /// halves' gradients) and in evaluation (its logits are the halves' logits), side by side on two cores (see
+    /// `sideBySide`): for convolutional networks that treat samples independently. Their steps are many small
+    /// operations on large activations, and the halves made a LeNet-5 step 1.4x faster on two cores. A dense network's
+    /// step is bound by the memory traffic of its weight gradients, which two halves double: LeNet-300-100 was 15%
+    /// slower, so dense networks keep the whole batch.
     public func splitsBatchInHalves(_ batchSize: Int) -> Bool {
         batchSize >= 2 && takesImages && network.treatsSamplesIndependently
-    }
-
-    /// One part of a batch of `batchSize` for a network that treats samples independently: its share of the
-    /// batch's mean loss (the sum of its samples' losses over `batchSize`), the number of its samples classified
-    /// correctly (as `accuracy`), and the gradient of that share.
-    private func halfGradients(
-        at parameters: ParameterSet<Scalar>, buffers: ParameterSet<Scalar>, inputs: Tensor<Scalar>, labels: [Int],
-        batchSize: Int, loss: Loss, labelSmoothing: Double, random: RandomGenerator
-    ) -> BatchGradients<Scalar> {
-        withGradients {
-            let variables = parameters.entries.map { (name: $0.name, variable: Variable($0.tensor, requiresGradient: true)) }
-            var context = ForwardContext(
-                parameters: Dictionary(uniqueKeysWithValues: variables.map { ($0.name, $0.variable) }), buffers: buffers,
-                isTraining: true, random: random)
-            let logits = self(Variable(inputs), context: &context)
-            let share = loss.perSample(logits, labels: labels, labelSmoothing: labelSmoothing).sum() * (1 / Scalar(batchSize))
-            let grads = gradient(of: share, wrt: variables.map { $0.variable })
-            return BatchGradients(
-                loss: Double(share.value.scalar), accuracy: (accuracy(logits.value, labels: labels) * Double(labels.count)).rounded(),
-                gradients: ParameterSet(zip(variables, grads).map { ($0.name, $1.value) }))
-        }
     }
 
     /// The same pass with any `objective` of the logits `[N, classes]` (rank 0): a distillation loss against a

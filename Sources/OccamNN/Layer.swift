@@ -59,7 +59,8 @@ public protocol Layer<Scalar>: Sendable {
 extension Layer {
     public func initialParameters(using random: inout RandomGenerator) -> [(name: String, tensor: Tensor<Scalar>)] { [] }
     public func initialBuffers() -> [(name: String, tensor: Tensor<Scalar>)] { [] }
-    public var treatsSamplesIndependently: Bool { true }
+    /// False unless a layer says otherwise: splitting a batch is only safe for layers known to allow it.
+    public var treatsSamplesIndependently: Bool { false }
 }
 
 /// "prefix.name", or "name" at the top level.

@@ -6,13 +6,14 @@ import Synchronization
 ///
 /// OpenBLAS's threading costs more than it gains on a small product (waking threads, splitting panels), so
 /// products below `multiThreadThreshold` multiply-adds run on one OpenBLAS thread and larger ones on all of
-/// `maximum`. (Tensor.matmul splits mid-size products across two cores itself.) The count is
+/// `maximum`. (Tensor.matmul splits mid-size products in two itself, see `Tensor.gemm`; and a thread that shares the
+/// cores inside `sideBySide` runs every product on one thread.) The count is
 /// changed only when it differs from the one in force, so a loop of small products pays nothing.
 public enum BLASThreads {
     /// Multiply-adds below which BLAS and LAPACK calls run single-threaded: 256^3.
     public static let multiThreadThreshold = 256 * 256 * 256
-    /// Multiply-adds from which a matrix product below `multiThreadThreshold` is split in two halves run on
-    /// two cores by Occam itself (see `SpinningWorker`): 2^20.
+    /// Multiply-adds from which a matrix product below `multiThreadThreshold` is split in two halves by Occam itself,
+    /// run on two cores when the second one is free (see `Tensor.gemm`): 2^20.
     public static let splitThreshold = 1 << 20
 
     private static let current = Atomic<Int>(0)

@@ -27,9 +27,9 @@ final class SpinningWorker: @unchecked Sendable {
 
     private init() {
         // glibc gives the worker's thread its own arena, and by default trims an arena's top as soon as 2-4 MB
-        // there are free: a training step that frees its tensors then pays page faults on the next step's (measured:
-        // 2.8 ms instead of 1.2 ms a LeNet-300-100 step with its halves side by side). Larger blocks (a kernel
-        // matrix) are still mapped and returned to the system when freed.
+        // there are free: a training step that frees its tensors then pays page faults on the next step's (measured
+        // while trying LeNet-300-100 in halves side by side: 2.8 ms a step instead of 1.2 ms). The occam command
+        // sets this at start; this covers other programs using the library.
         occam_keep_freed_memory_for_reuse()
         let thread = Thread { [unowned self] in self.serve() }
         thread.name = "occam-worker"
@@ -89,6 +89,13 @@ final class SpinningWorker: @unchecked Sendable {
     }
 }
 
+/// Makes malloc keep memory a thread frees for reuse instead of returning it to the system at once (see
+/// `occam_keep_freed_memory_for_reuse`): without it, tensors freed by a training step are paid again in page faults by
+/// the next one. Call it before starting threads; `SpinningWorker` calls it too, for programs that do not.
+public func keepFreedMemoryForReuse() {
+    occam_keep_freed_memory_for_reuse()
+}
+
 /// Elements of work above which a loop over independent items is split between the caller and
 /// `SpinningWorker`.
 public let splitWorkThreshold = 1 << 16
@@ -104,27 +111,34 @@ public func inTwoHalves(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
     body(0..<count)
 }
 
-/// Whether `sideBySide` runs its two computations on two cores here: there is a second core, and BLAS may use two
-/// threads but no more (with more cores, one computation at a time on all of them is faster for large products;
-/// with one BLAS thread the process shares its cores with other jobs, as `runStudyJobs` does).
 /// Whether this thread shares the cores with another computation (inside `sideBySide`): BLAS and LAPACK calls and
-/// element-wise kernels on it then run single-threaded, whatever their size.
+/// element-wise kernels on it then run single-threaded whatever their size, and a `sideBySide` or mid-size product
+/// inside it runs on this thread alone.
 public enum CoreSharing {
     @TaskLocal public static var confinesThisThread = false
 }
 
-public var runsSideBySide: Bool { SpinningWorker.shared != nil && BLASThreads.maximum == 2 }
+/// Whether `sideBySide` runs its two computations on two cores here: there is a second core, BLAS may use two threads
+/// but no more (with more cores, one computation at a time on all of them is faster for large products; with one
+/// BLAS thread the process shares its cores with other jobs, as `runStudyJobs` does), and this thread is not already
+/// sharing the cores.
+public var runsSideBySide: Bool {
+    SpinningWorker.shared != nil && BLASThreads.maximum == 2 && !CoreSharing.confinesThisThread
+}
 
-/// Runs `first` and `second`, which must touch disjoint memory, at the same time on two cores (`first` on
-/// `SpinningWorker`, each with single-threaded BLAS) when `runsSideBySide` and the worker is free; otherwise one
-/// after the other on the calling thread, each with all of BLAS's threads. Their results must not depend on which.
-public func sideBySide(_ first: () -> Void, _ second: () -> Void) {
-    if runsSideBySide, let worker = SpinningWorker.shared {
-        let ran = CoreSharing.$confinesThisThread.withValue(true) {
-            worker.run({ CoreSharing.$confinesThisThread.withValue(true) { first() } }, alongside: second)
-        }
-        if ran { return }
+/// Runs `first` and `second`, which must touch disjoint memory, and returns their results.
+///
+/// Where `runsSideBySide`, both run confined to one thread each (`CoreSharing`): at the same time, `first` on
+/// `SpinningWorker`, when the worker is free, else one after the other on the calling thread, so that their bits do
+/// not depend on whether it was free. Elsewhere they run one after the other, as any other code there.
+public func sideBySide<First, Second>(_ first: () -> First, _ second: () -> Second) -> (First, Second) {
+    guard runsSideBySide, let worker = SpinningWorker.shared else { return (first(), second()) }
+    return CoreSharing.$confinesThisThread.withValue(true) {
+        var firstResult: First?, secondResult: Second?
+        let ran = worker.run({ CoreSharing.$confinesThisThread.withValue(true) { firstResult = first() } }, alongside: {
+            secondResult = second()
+        })
+        guard ran, let firstResult, let secondResult else { return (first(), second()) }
+        return (firstResult, secondResult)
     }
-    first()
-    second()
 }

@@ -1,7 +1,14 @@
 import ArgumentParser
+import OccamTensor
 
 @main
 struct Occam: ParsableCommand {
+    /// Sets the process up before any thread starts, then parses and runs the command.
+    static func main() {
+        keepFreedMemoryForReuse()
+        main(nil)
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "occam",
         abstract: "Experiments on why over-parameterized networks generalize.",

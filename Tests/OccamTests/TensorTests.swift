@@ -200,20 +200,29 @@ struct TensorTests {
 @Suite("The same bits on one core or two")
 struct ThreadIndependenceTests {
     /// Mid-size products (LeNet layers at batch 60 and 30) are split into two column halves whether or not a second
-    /// core takes one: OpenBLAS rounds a product of part of the columns differently from the whole, so a product
+    /// core takes one (on a 2-core machine it does, outside `CoreSharing`): OpenBLAS rounds a product of part of the columns differently from the whole, so a product
     /// split only when the second core was free would give bits that depend on the machine and its load.
     @Test func midSizeProductsGiveTheSameBitsOnOneThreadOrTwo() {
         var random = RandomGenerator(seed: 1)
-        let previous = BLASThreads.maximum
-        defer { BLASThreads.setMaximum(previous) }
         for (m, k, n) in [(16, 150, 6000), (150, 16, 6000), (16, 6000, 150), (60, 784, 300), (300, 60, 784), (30, 400, 120)] {
             let a = Tensor<Float>.randomUniform([m, k], using: &random)
             let b = Tensor<Float>.randomUniform([k, n], using: &random)
-            BLASThreads.setMaximum(2)
-            let twoThreads = Tensor.matmul(a, b)
-            BLASThreads.setMaximum(1)
-            #expect(Tensor.matmul(a, b) == twoThreads, "\(m)x\(k)x\(n)")
+            let onTwoCores = Tensor.matmul(a, b)
+            let onOneThread = CoreSharing.$confinesThisThread.withValue(true) { Tensor.matmul(a, b) }
+            #expect(onOneThread == onTwoCores, "\(m)x\(k)x\(n)")
         }
+    }
+
+    /// Both computations of `sideBySide` run confined to one thread, whichever thread runs them, so a product above
+    /// 256³ multiply-adds (which OpenBLAS rounds differently on two threads) gives the same bits in either.
+    @Test(.enabled(if: runsSideBySide, "needs two cores and two BLAS threads"))
+    func sideBySideConfinesBothComputationsToOneThread() {
+        #expect(sideBySide({ CoreSharing.confinesThisThread }, { CoreSharing.confinesThisThread }) == (true, true))
+        var random = RandomGenerator(seed: 3)
+        let a = Tensor<Float>.randomUniform([1000, 784], using: &random), b = Tensor<Float>.randomUniform([784, 300], using: &random)
+        let onOneThread = CoreSharing.$confinesThisThread.withValue(true) { Tensor.matmul(a, b) }
+        let (first, second) = sideBySide({ Tensor.matmul(a, b) }, { Tensor.matmul(a, b) })
+        #expect(first == onOneThread && second == onOneThread)
     }
 
     /// An element-wise kernel split across cores starts its chunks at multiples of 8, so the vectorized exp and

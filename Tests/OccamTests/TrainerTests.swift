@@ -57,20 +57,21 @@ struct TrainerTests {
     }
 
     /// LeNet-5 takes its batches in two halves side by side (`Model.splitsBatchInHalves`): a resumed run still
-    /// writes the same bits, and so does a run whose halves ran one after the other (one BLAS thread, as in a
-    /// `--jobs` study).
+    /// writes the same bits, and so does a run whose halves ran one after the other on one thread (as on one core, or
+    /// when the second core is busy). Float, 16x16 images and batch 60: its products are large enough to be split.
     @Test func lenet5ResumesBitIdenticallyAndDoesNotDependOnTheSecondCore() throws {
         var (configuration, _) = blobRun(steps: 16, optimizer: .sgd)
         configuration.model = "lenet-5"
+        configuration.batchSize = 60
         configuration.checkpoints = [TrainingDuration(iterations: 6)]
         configuration.evaluateEvery = TrainingDuration(iterations: 8)
-        let blobs = SyntheticClassification.gaussianBlobs(count: 290, classCount: 3, dimensions: 64, separation: 3, seed: 1, as: Double.self).data
-        func images(_ range: Range<Int>) -> LabeledImages<Double> {
+        let blobs = SyntheticClassification.gaussianBlobs(count: 290, classCount: 3, dimensions: 256, separation: 3, seed: 1, as: Float.self).data
+        func images(_ range: Range<Int>) -> LabeledImages<Float> {
             let part = blobs.subset(Array(range))
-            return LabeledImages(images: part.images, labels: part.labels, channels: 1, height: 8, width: 8, classCount: 3)
+            return LabeledImages(images: part.images, labels: part.labels, channels: 1, height: 16, width: 16, classCount: 3)
         }
         let data = PreparedData(fullTrain: images(0..<200), test: images(200..<290), configuration: configuration.data, seed: configuration.seed)
-        #expect(try configuration.buildModel(inputShape: [1, 8, 8], classes: 3, as: Double.self).splitsBatchInHalves(configuration.batchSize))
+        #expect(try configuration.buildModel(inputShape: [1, 16, 16], classes: 3, as: Float.self).splitsBatchInHalves(60))
         let straight = try temporaryDirectory(), interrupted = try temporaryDirectory(), oneThread = try temporaryDirectory()
         defer { for url in [straight, interrupted, oneThread] { try? FileManager.default.removeItem(at: url) } }
 
@@ -83,10 +84,9 @@ struct TrainerTests {
         #expect(summary.resumedFrom == 6)
         #expect(resumed.parameters == uninterrupted.parameters)
 
-        let previous = BLASThreads.maximum
-        defer { BLASThreads.setMaximum(previous) }
-        BLASThreads.setMaximum(1)
-        let inTurn = try Trainer(configuration: configuration, data: data, directory: oneThread).run().checkpoint
+        let inTurn = try CoreSharing.$confinesThisThread.withValue(true) {
+            try Trainer(configuration: configuration, data: data, directory: oneThread).run().checkpoint
+        }
         #expect(inTurn.parameters == uninterrupted.parameters)
         let metrics = { (directory: URL) in try String(contentsOf: directory.appendingPathComponent("metrics.jsonl"), encoding: .utf8) }
         #expect(try metrics(oneThread) == metrics(straight))

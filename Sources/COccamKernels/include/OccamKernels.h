@@ -20,8 +20,9 @@ void occam_adam_double(size_t start, size_t end, const double *_Nonnull p, const
                        const double *_Nullable m, double *_Nonnull expAvg, double *_Nonnull expAvgSq,
                        double *_Nonnull out, const OccamAdamConstants *_Nonnull constants);
 
-/// glibc only (a no-op elsewhere): blocks under 32 MB come from malloc's arenas, and up to 128 MB freed at the top of
-/// an arena stays there for reuse instead of going back to the system (see SpinningWorker.swift).
+/// glibc only (a no-op elsewhere), once per process: blocks under 32 MB come from malloc's arenas, and up to 128 MB
+/// freed at the top of an arena stays there for reuse instead of going back to the system (see SpinningWorker.swift).
+/// mallopt is not thread-safe: call it before starting threads where possible.
 void occam_keep_freed_memory_for_reuse(void);
 
 #endif
