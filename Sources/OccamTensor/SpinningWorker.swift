@@ -104,11 +104,20 @@ public let splitWorkThreshold = 1 << 16
 /// least `splitWorkThreshold`, else on the calling thread. The halves must touch disjoint memory; the result
 /// must not depend on the split (each item computed alone), so it is the same on any number of cores.
 public func inTwoHalves(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
-    if count >= 2 && work >= splitWorkThreshold, let worker = SpinningWorker.shared {
-        let middle = count / 2
-        if worker.run({ body(0..<middle) }, alongside: { body(middle..<count) }) { return }
+    guard count >= 2 && work >= splitWorkThreshold else { return body(0..<count) }
+    let middle = count / 2
+    onTwoCoresWhenFree({ body(0..<middle) }, { body(middle..<count) })
+}
+
+/// Runs `first` on `SpinningWorker` and `second` on the calling thread at the same time when `allowed`, there is a
+/// second core, the worker is free and this thread does not already share the cores (`CoreSharing`); otherwise both
+/// on the calling thread, one after the other.
+func onTwoCoresWhenFree(_ first: () -> Void, _ second: () -> Void, allowed: Bool = true) {
+    if allowed && !CoreSharing.confinesThisThread, let worker = SpinningWorker.shared, worker.run(first, alongside: second) {
+        return
     }
-    body(0..<count)
+    first()
+    second()
 }
 
 /// Whether this thread shares the cores with another computation (inside `sideBySide`): BLAS and LAPACK calls and

@@ -60,33 +60,20 @@ extension Tensor {
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, _ a: UnsafePointer<Scalar>, lda: Int,
         _ b: UnsafePointer<Scalar>, ldb: Int, _ c: UnsafeMutablePointer<Scalar>, ldc: Int
     ) {
+        /// The product's columns in `range`.
+        func columns(_ range: Range<Int>) {
+            Scalar.gemm(
+                transposeA: transposeA, transposeB: transposeB, m: m, n: range.count, k: k, alpha: 1, a, lda: lda,
+                transposeB ? b + range.lowerBound * ldb : b + range.lowerBound, ldb: ldb, beta: 0, c + range.lowerBound,
+                ldc: ldc)
+        }
         let work = m * n * k
         guard work >= BLASThreads.splitThreshold && work < BLASThreads.multiThreadThreshold && n >= 64 else {
-            Scalar.gemm(
-                transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1, a, lda: lda, b, ldb: ldb,
-                beta: 0, c, ldc: ldc)
-            return
+            return columns(0..<n)
         }
         BLASThreads.prepare(forMultiplyAdds: 0)
         let left = (n / 2 + 7) & ~7  // a multiple of 8 columns, for the kernels' vector width
-        let rightB = transposeB ? b + left * ldb : b + left
-        let leftHalf = {
-            Scalar.gemm(
-                transposeA: transposeA, transposeB: transposeB, m: m, n: left, k: k, alpha: 1, a, lda: lda,
-                b, ldb: ldb, beta: 0, c, ldc: ldc)
-        }
-        let rightHalf = {
-            Scalar.gemm(
-                transposeA: transposeA, transposeB: transposeB, m: m, n: n - left, k: k, alpha: 1, a, lda: lda,
-                rightB, ldb: ldb, beta: 0, c + left, ldc: ldc)
-        }
-        if BLASThreads.maximum > 1 && !CoreSharing.confinesThisThread, let worker = SpinningWorker.shared,
-            worker.run(leftHalf, alongside: rightHalf)
-        {
-            return
-        }
-        leftHalf()
-        rightHalf()
+        onTwoCoresWhenFree({ columns(0..<left) }, { columns(left..<n) }, allowed: BLASThreads.maximum > 1)
     }
 
     /// The inner product of two rank-1 tensors of equal length.

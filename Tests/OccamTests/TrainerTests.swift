@@ -29,6 +29,20 @@ private func temporaryDirectory() throws -> URL {
     return url
 }
 
+/// A run killed after its configured checkpoint, resumed: trains to the end in `directory`, deletes what the killed run
+/// would not have written (the final and last checkpoints, the summary; metrics of a longer, cut-short run remain),
+/// and runs the same command again.
+private func resumedAfterItsCheckpoint<Scalar>(
+    _ configuration: TrainingConfiguration, _ data: PreparedData<Scalar>, in directory: URL
+) throws -> (summary: TrainingSummary, checkpoint: TrainingCheckpoint<Scalar>) {
+    _ = try Trainer(configuration: configuration, data: data, directory: directory).run()
+    let last = configuration.steps.iterations(perEpoch: 1)
+    for name in ["final.safetensors", "checkpoint-\(last)it.safetensors", "summary.json"] {
+        try FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+    }
+    return try Trainer(configuration: configuration, data: data, directory: directory).run()
+}
+
 @Suite("Training: learning, checkpoints and bit-identical resumption")
 struct TrainerTests {
     @Test(arguments: [OptimizerConfiguration.Kind.adam, .sgd])
@@ -40,11 +54,7 @@ struct TrainerTests {
         let uninterrupted = try Trainer(configuration: configuration, data: data, directory: straight).run().checkpoint
         // Simulate a run killed after its checkpoint at iteration 12: only that checkpoint and the metrics of
         // a longer, cut-short run remain.
-        _ = try Trainer(configuration: configuration, data: data, directory: interrupted).run()
-        for name in ["final.safetensors", "checkpoint-40it.safetensors", "summary.json"] {
-            try FileManager.default.removeItem(at: interrupted.appendingPathComponent(name))
-        }
-        let (summary, resumed) = try Trainer(configuration: configuration, data: data, directory: interrupted).run()
+        let (summary, resumed) = try resumedAfterItsCheckpoint(configuration, data, in: interrupted)
 
         #expect(summary.resumedFrom == 12)
         #expect(resumed.iteration == 40)
@@ -76,11 +86,7 @@ struct TrainerTests {
         defer { for url in [straight, interrupted, oneThread] { try? FileManager.default.removeItem(at: url) } }
 
         let uninterrupted = try Trainer(configuration: configuration, data: data, directory: straight).run().checkpoint
-        _ = try Trainer(configuration: configuration, data: data, directory: interrupted).run()
-        for name in ["final.safetensors", "checkpoint-16it.safetensors", "summary.json"] {
-            try FileManager.default.removeItem(at: interrupted.appendingPathComponent(name))
-        }
-        let (summary, resumed) = try Trainer(configuration: configuration, data: data, directory: interrupted).run()
+        let (summary, resumed) = try resumedAfterItsCheckpoint(configuration, data, in: interrupted)
         #expect(summary.resumedFrom == 6)
         #expect(resumed.parameters == uninterrupted.parameters)
 
