@@ -51,29 +51,36 @@ extension Tensor {
     }
 
     /// C = op(A) op(B) for row-major matrices. Mid-size products (between `BLASThreads.splitThreshold` and
-    /// `BLASThreads.multiThreadThreshold` multiply-adds, at least 64 columns) are always two single-threaded products
-    /// on the two halves of C's columns: side by side, one on the calling thread and one on `SpinningWorker`, when a
-    /// second core is free, else one after the other. OpenBLAS rounds a product of part of the columns differently
-    /// from the whole one, so the split depends on the shapes alone: the bits do not depend on the machine or its
-    /// load. Smaller products run on one thread and larger ones on OpenBLAS's own threads.
+    /// `BLASThreads.multiThreadThreshold` multiply-adds) are always two single-threaded products: on the two halves
+    /// of C's rows when it has at least 128 (each half contiguous, close to the half of a weight gradient that
+    /// the same core's optimizer update reads next), else on the two halves of its columns when it has at least 64.
+    /// They run side by side, one on the calling thread and one on `SpinningWorker`, when a second core is free,
+    /// else one after the other. OpenBLAS rounds a product of part of C differently from the whole one, so the split
+    /// depends on the shapes alone: the bits do not depend on the machine or its load. Smaller products run on one
+    /// thread and larger ones on OpenBLAS's own threads.
     static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, _ a: UnsafePointer<Scalar>, lda: Int,
         _ b: UnsafePointer<Scalar>, ldb: Int, _ c: UnsafeMutablePointer<Scalar>, ldc: Int
     ) {
-        /// The product's columns in `range`.
-        func columns(_ range: Range<Int>) {
+        /// The product's rows in `rows` and columns in `columns`.
+        func part(rows: Range<Int> = 0..<m, columns: Range<Int> = 0..<n) {
             Scalar.gemm(
-                transposeA: transposeA, transposeB: transposeB, m: m, n: range.count, k: k, alpha: 1, a, lda: lda,
-                transposeB ? b + range.lowerBound * ldb : b + range.lowerBound, ldb: ldb, beta: 0, c + range.lowerBound,
-                ldc: ldc)
+                transposeA: transposeA, transposeB: transposeB, m: rows.count, n: columns.count, k: k, alpha: 1,
+                transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda, lda: lda,
+                transposeB ? b + columns.lowerBound * ldb : b + columns.lowerBound, ldb: ldb, beta: 0,
+                c + rows.lowerBound * ldc + columns.lowerBound, ldc: ldc)
         }
         let work = m * n * k
-        guard work >= BLASThreads.splitThreshold && work < BLASThreads.multiThreadThreshold && n >= 64 else {
-            return columns(0..<n)
+        guard work >= BLASThreads.splitThreshold && work < BLASThreads.multiThreadThreshold && (m >= 128 || n >= 64) else {
+            return part()
         }
         BLASThreads.prepare(forMultiplyAdds: 0)
+        let allowed = BLASThreads.maximum > 1
+        if m >= 128 {
+            return onTwoCoresWhenFree({ part(rows: 0..<m / 2) }, { part(rows: m / 2..<m) }, allowed: allowed)
+        }
         let left = (n / 2 + 7) & ~7  // a multiple of 8 columns, for the kernels' vector width
-        onTwoCoresWhenFree({ columns(0..<left) }, { columns(left..<n) }, allowed: BLASThreads.maximum > 1)
+        onTwoCoresWhenFree({ part(columns: 0..<left) }, { part(columns: left..<n) }, allowed: allowed)
     }
 
     /// The inner product of two rank-1 tensors of equal length.

@@ -108,6 +108,24 @@ struct TensorTests {
         #expect(flat.scalars == [40, 0, 20, 0])
     }
 
+    /// Every transposition of a product split by rows (300 x 60 x 784) or by columns (60 x 784 x 300) against the
+    /// transpose of the swapped product, which splits the other way: rows of one are columns of the other.
+    @Test func midSizeProductsSplitByRowsOrColumnsMatchTheSwappedProduct() {
+        var random = RandomGenerator(seed: 5)
+        for (m, k, n) in [(300, 60, 784), (60, 784, 300), (150, 64, 400)] {
+            for (transposeA, transposeB) in [(false, false), (true, false), (false, true), (true, true)] {
+                let a = Tensor<Double>.randomNormal(transposeA ? [k, m] : [m, k], using: &random)
+                let b = Tensor<Double>.randomNormal(transposeB ? [n, k] : [k, n], using: &random)
+                let product = Tensor.matmul(a, b, transposeA: transposeA, transposeB: transposeB)
+                let swapped = Tensor.matmul(b, a, transposeA: !transposeB, transposeB: !transposeA)
+                #expect(product.shape == [m, n])
+                #expect(
+                    product.isClose(to: swapped.transposed(), relativeTolerance: 1e-12),
+                    "\(m)x\(k)x\(n), transposes \(transposeA) \(transposeB)")
+            }
+        }
+    }
+
     @Test func midSizeProductsSplitAcrossCoresMatchNaiveProducts() {
         // 60 x 784 x 300 is above BLASThreads.splitThreshold: two halves on two threads.
         var random = RandomGenerator(seed: 4)
@@ -199,8 +217,9 @@ struct TensorTests {
 
 @Suite("The same bits on one core or two")
 struct ThreadIndependenceTests {
-    /// Mid-size products (LeNet layers at batch 60 and 30) are split into two column halves whether or not a second
-    /// core takes one (on a 2-core machine it does, outside `CoreSharing`): OpenBLAS rounds a product of part of the columns differently from the whole, so a product
+    /// Mid-size products (LeNet layers at batch 60 and 30) are split into two halves of rows or columns whether or not
+    /// a second core takes one (on a 2-core machine it does, outside `CoreSharing`): OpenBLAS rounds a product of part
+    /// of the rows or columns differently from the whole, so a product
     /// split only when the second core was free would give bits that depend on the machine and its load.
     @Test func midSizeProductsGiveTheSameBitsOnOneThreadOrTwo() {
         var random = RandomGenerator(seed: 1)
