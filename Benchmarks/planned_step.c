@@ -1,7 +1,7 @@
 // A timing model, not a trainer: the LeNet-300-100 Adam step at batch 60 (the `occam bench train` workload) as a
 // hand-planned program on two threads, to measure what a step executor that plans the whole step could reach on a
 // machine, against Occam's tape (README, Benchmarks). Same products (OpenBLAS, one thread each), same splits as
-// Occam (forward products by columns, weight gradients by rows), element-wise work and Adam's update split in
+// Occam (by rows for the first layer's weight gradient, else by columns), element-wise work and Adam's update split in
 // halves, a spin barrier between phases, and each core updating the rows of the first layer's weight gradient it
 // has just written, while they are in its cache. Labels, the loss's value and Adam's bias correction are left out:
 // the arithmetic and memory traffic are those of the real step.
@@ -97,9 +97,9 @@ static void step(int t) {
         for (int j = 0; j < hidden2; j++) { db2[j] = 0; for (int i = 0; i < batch; i++) db2[j] += g2[i * hidden2 + j]; }
     }
     barrier();
-    product(0, 0, batch, c1 - c0, hidden2, g2, hidden2, w2 + c0, hidden1, g1 + c0, hidden1);  // input gradient, columns
-    int r0 = t ? hidden2 / 2 : 0, r1 = t ? hidden2 : hidden2 / 2;
-    product(1, 0, r1 - r0, hidden1, batch, g2 + r0, hidden2, h1, hidden1, dw2 + r0 * hidden1, hidden1);  // rows
+    // The second layer's input and weight gradients, by columns (as Occam: fewer than 128 rows).
+    product(0, 0, batch, c1 - c0, hidden2, g2, hidden2, w2 + c0, hidden1, g1 + c0, hidden1);
+    product(1, 0, hidden2, c1 - c0, batch, g2, hidden2, h1 + c0, hidden1, dw2 + c0, hidden1);
     barrier();
     for (int i = t * batch / 2; i < (t + 1) * batch / 2; i++)
         for (int j = 0; j < hidden1; j++) if (h1[i * hidden1 + j] <= 0) g1[i * hidden1 + j] = 0;

@@ -108,8 +108,8 @@ struct TensorTests {
         #expect(flat.scalars == [40, 0, 20, 0])
     }
 
-    /// Every transposition of a product split by rows (300 x 60 x 784) or by columns (60 x 784 x 300) against the
-    /// transpose of the swapped product, which splits the other way: rows of one are columns of the other.
+    /// Every transposition of a product split by rows (300 x 60 x 784, 150 x 64 x 400) or by columns (60 x 784 x 300)
+    /// against the transpose of the swapped product, which splits the other way: rows of one are columns of the other.
     @Test func midSizeProductsSplitByRowsOrColumnsMatchTheSwappedProduct() {
         var random = RandomGenerator(seed: 5)
         for (m, k, n) in [(300, 60, 784), (60, 784, 300), (150, 64, 400)] {
